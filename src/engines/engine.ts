@@ -1,0 +1,156 @@
+// The one interface every training backend implements (TF.js in-process, a user's command, the
+// fake engine of the tests). Probes talk only to this. Failures that measurement expects — out
+// of memory, a backend limit, divergence, an abort — are outcome values, never exceptions;
+// exceptions are for misuse and bad input (BatchwiseError).
+
+export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamw';
+
+/** A workload as plain JSON, so that a child process can open the same one. */
+export interface WorkloadSpec {
+  /** A built-in model name (mlp, cnn, text, lm) or a path to a TF.js Layers model.json. */
+  readonly model: string;
+  /** A built-in data set name (synthetic, tokens, fashion-mnist) or a file path. */
+  readonly data: string;
+  /** Label column for CSV/JSONL data. */
+  readonly label?: string;
+  readonly optimizer: OptimizerName;
+  readonly learningRate: number;
+  readonly seed: number;
+  /** Model options by name (e.g. hidden units, layers); each model documents its own. */
+  readonly modelOptions?: Readonly<Record<string, number>>;
+  /** Data options by name (e.g. examples, labelNoise, sequenceLength). */
+  readonly dataOptions?: Readonly<Record<string, number | string>>;
+}
+
+export interface EngineInfo {
+  /** 'tfjs', 'command', 'fake'. */
+  readonly name: string;
+  /** The backend that runs the math: 'wasm', 'cpu', 'webgpu', 'tensorflow', or the user's command. */
+  readonly backend: string;
+  readonly version: string;
+  /** Free-form facts worth a report line (SIMD on, adapter name, ...). */
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface WorkloadInfo {
+  readonly model: string;
+  readonly data: string;
+  readonly datasetSize: number;
+  readonly inputShape: readonly number[];
+  readonly parameterCount: number;
+  readonly optimizer: OptimizerName;
+  readonly learningRate: number;
+  /** Tokens per example for sequence data (real, non-padding target tokens on average). */
+  readonly tokensPerExample?: number;
+}
+
+export interface StepRecord {
+  /** Optimizer steps taken by this session before this one (0-based). */
+  readonly step: number;
+  readonly batchSize: number;
+  readonly seconds: number;
+  /** NaN or Infinity are recorded as they came: a diverged step is data. */
+  readonly loss: number;
+  /** Real target tokens in the batch (sequence data). */
+  readonly tokens?: number;
+}
+
+/** Outcomes that end a trial early; `steps` holds what finished before. */
+export type TrialFailure =
+  /** Out of memory: the budget was exceeded, the allocator failed or the process was killed. */
+  | { readonly kind: 'oom'; readonly message: string; readonly peakBytes?: number }
+  /** A backend limit that is not memory (e.g. WebGPU's dispatch size). */
+  | { readonly kind: 'limit'; readonly message: string }
+  /** The loss became NaN or infinite. */
+  | { readonly kind: 'diverged'; readonly message: string }
+  | { readonly kind: 'aborted'; readonly message: string }
+  | { readonly kind: 'timeout'; readonly message: string }
+  /** Anything else the backend reported (a crash of a user's command, ...). */
+  | { readonly kind: 'error'; readonly message: string };
+
+export type TrainOutcome =
+  | { readonly kind: 'ok'; readonly steps: readonly StepRecord[]; readonly peakBytes?: number }
+  | (TrialFailure & { readonly steps: readonly StepRecord[] });
+
+export interface TrainOptions {
+  readonly batchSize: number;
+  readonly steps: number;
+  readonly signal?: AbortSignal;
+  /** Called after every step, for live progress and journaling. */
+  readonly onStep?: (record: StepRecord) => void;
+}
+
+export interface GradientNormsOptions {
+  readonly microBatchSize: number;
+  /** k >= 2 micro-batches, drawn without replacement, at the same weights. */
+  readonly microBatches: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Squared norms at fixed weights: feed analysis/gradient-norms.ts fromMicroBatches. */
+export interface GradientNorms {
+  readonly microBatchSize: number;
+  readonly microSqNorms: readonly number[];
+  /** Squared norm of the mean of the micro-batch gradients (the accumulated gradient). */
+  readonly accumulatedSqNorm: number;
+  /** Mean loss over the micro-batches. */
+  readonly loss: number;
+  /** Optimizer steps taken so far: where along training this was measured. */
+  readonly step: number;
+  readonly seconds: number;
+}
+
+export type GradientNormsOutcome = ({ readonly kind: 'ok' } & GradientNorms) | TrialFailure;
+
+export interface MemoryOptions {
+  readonly batchSize: number;
+  /**
+   * Run the trial in a separate process, so that a real exhaustion (a killed process, a dead
+   * backend) becomes an `oom` outcome instead of taking batchwise down.
+   */
+  readonly isolated?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export type MemoryOutcome =
+  | {
+      readonly kind: 'ok';
+      readonly batchSize: number;
+      readonly peakBytes: number;
+      readonly seconds: number;
+    }
+  | (TrialFailure & { readonly batchSize: number });
+
+export interface EngineResources {
+  /** Live tensors (TF.js) or other handles; must not grow between trials. */
+  readonly handles: number;
+  readonly bytes?: number;
+}
+
+/** A workload opened on an engine: model, data and optimizer state. */
+export interface TrainingSession {
+  readonly engine: EngineInfo;
+  readonly workload: WorkloadInfo;
+  /** The memory budget in force; a trial whose peak exceeds it is an `oom` outcome. */
+  readonly memoryBudgetBytes: number;
+  /** Train `steps` optimizer steps at `batchSize`, moving the weights. */
+  train(options: TrainOptions): Promise<TrainOutcome>;
+  /** Gradients of k micro-batches at the current weights, without moving them. */
+  gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome>;
+  /** Peak bytes of one full training step at `batchSize`. */
+  measureMemory(options: MemoryOptions): Promise<MemoryOutcome>;
+  resources(): EngineResources;
+  dispose(): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Backend choice for engines that have several ('auto' by default). */
+  readonly backend?: string;
+  /** Peak bytes allowed for one trial; engines pick a safe default. */
+  readonly memoryBudgetBytes?: number;
+}
+
+export interface Engine {
+  readonly name: string;
+  open(spec: WorkloadSpec, options?: EngineOptions): Promise<TrainingSession>;
+}
