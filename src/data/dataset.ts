@@ -1,6 +1,9 @@
 // The data a workload trains on, held as flat typed arrays so that any batch — from SGD's one
 // example to batch gradient descent's N — is a copy of rows. Every loader (synthetic, CSV,
-// JSONL, IDX, text) produces this shape; engines only read it.
+// JSONL, IDX, text) produces this shape; engines only read it. Also the small pieces loaders
+// share: the one-line data error, growable typed arrays and the label encoder.
+
+import { BatchwiseError } from '../errors.js';
 
 /** What the model predicts for each example. */
 export type DatasetTarget =
@@ -26,6 +29,8 @@ export interface Dataset {
   /** For token data: the vocabulary (id -> token) when known, and the padding id if any. */
   readonly vocabulary?: readonly string[];
   readonly paddingId?: number;
+  /** For class targets: the name of each class id when known (label values read from a file). */
+  readonly classNames?: readonly string[];
 }
 
 /** Values per example of the input. */
@@ -70,4 +75,124 @@ export function gatherBatch(dataset: Dataset, indices: readonly number[]): Batch
     for (const id of targets) if (id !== dataset.paddingId) tokens++;
   }
   return { size: indices.length, inputs, targets, tokens };
+}
+
+/** A user's data error: one line, `location: what is wrong` (location = `file:line` or `file`). */
+export function dataError(location: string, message: string): BatchwiseError {
+  return new BatchwiseError('invalid-data', `${location}: ${message}`);
+}
+
+/** A file that cannot be opened or read, as a one-line data error. */
+export function unreadableFileError(path: string, error: unknown): BatchwiseError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'is a directory, not a file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : error instanceof Error
+            ? error.message.split('\n')[0]
+            : String(error);
+  return dataError(path, `cannot read the file (${reason})`);
+}
+
+/** A typed array that grows as values are appended (so loaders never hold rows as JS arrays). */
+export interface ArrayBuilder<A extends Float32Array | Int32Array> {
+  readonly length: number;
+  push(value: number): void;
+  /** The values appended so far, trimmed to length (the builder must not be used after). */
+  finish(): A;
+}
+
+function createArrayBuilder<A extends Float32Array | Int32Array>(
+  allocate: (length: number) => A,
+): ArrayBuilder<A> {
+  let values = allocate(1024);
+  let length = 0;
+  return {
+    get length() {
+      return length;
+    },
+    push(value: number) {
+      if (length === values.length) {
+        const grown = allocate(values.length * 2);
+        grown.set(values);
+        values = grown;
+      }
+      values[length++] = value;
+    },
+    finish() {
+      return values.slice(0, length) as A;
+    },
+  };
+}
+
+export function float32Builder(): ArrayBuilder<Float32Array> {
+  return createArrayBuilder((length) => new Float32Array(length));
+}
+
+export function int32Builder(): ArrayBuilder<Int32Array> {
+  return createArrayBuilder((length) => new Int32Array(length));
+}
+
+/**
+ * Maps label values (integers or strings) to class ids 0..K-1: the position of the value among
+ * the sorted unique values, numerically when every value is an integer, else as strings.
+ */
+export interface LabelEncoder {
+  /** Appends one example's label. */
+  add(value: string): void;
+  finish(): { targets: Int32Array; classNames: string[] };
+}
+
+const INTEGER = /^[+-]?\d+$/;
+
+export function createLabelEncoder(): LabelEncoder {
+  const firstSeen = new Map<string, number>();
+  const provisional = int32Builder();
+  return {
+    add(raw: string) {
+      // '+07' and '7' are the same class; '-0' is '0'.
+      const value = INTEGER.test(raw)
+        ? raw
+            .replace(/^\+/, '')
+            .replace(/^(-?)0+(?=\d)/, '$1')
+            .replace(/^-0$/, '0')
+        : raw;
+      let id = firstSeen.get(value);
+      if (id === undefined) {
+        id = firstSeen.size;
+        firstSeen.set(value, id);
+      }
+      provisional.push(id);
+    },
+    finish() {
+      const values = [...firstSeen.keys()];
+      const numeric = values.every((value) => INTEGER.test(value));
+      const classNames = numeric
+        ? values.sort((a, b) => Number(a) - Number(b))
+        : values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const finalId = new Int32Array(classNames.length);
+      classNames.forEach((value, id) => {
+        finalId[firstSeen.get(value)!] = id;
+      });
+      const targets = provisional.finish();
+      for (let i = 0; i < targets.length; i++) targets[i] = finalId[targets[i]!]!;
+      return { targets, classNames };
+    },
+  };
+}
+
+/**
+ * Why a label value cannot name a class, or undefined when it can: integers and non-numeric
+ * strings can; other numbers (0.37) cannot, since regression targets are not supported.
+ */
+export function labelProblem(value: string): string | undefined {
+  if (value === '') return 'is empty';
+  if (!INTEGER.test(value) && Number.isFinite(Number(value))) {
+    return `must be an integer or a class name, found ${value} (regression targets are not supported)`;
+  }
+  return undefined;
 }

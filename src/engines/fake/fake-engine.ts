@@ -1,0 +1,245 @@
+// An engine with known answers, for testing probes and the engine contract: it really trains a
+// linear least-squares problem with SGD (so the gradient noise scale is known exactly at every
+// step), while step time (t0 + B/R) and peak memory (fixed + B · perExample) follow set models
+// on a simulated clock, so tests are deterministic and fast.
+
+import { createRandom, type Random } from '../../analysis/random.js';
+import { BatchwiseError, requireInteger } from '../../errors.js';
+import type {
+  Engine,
+  EngineOptions,
+  GradientNormsOptions,
+  GradientNormsOutcome,
+  MemoryOptions,
+  MemoryOutcome,
+  StepRecord,
+  TrainingSession,
+  TrainOptions,
+  TrainOutcome,
+  WorkloadSpec,
+} from '../engine.js';
+import {
+  LinearRegressionProblem,
+  type LinearRegressionTruth,
+  sqNorm,
+  weightedMean,
+} from './linear-regression.js';
+
+export interface FakeEngineOptions {
+  readonly dimension?: number;
+  readonly deltaNorm?: number;
+  /** Label noise standard deviation; the data option `labelNoise` overrides it. */
+  readonly noiseStd?: number;
+  /** Examples in the data set; the data option `examples` overrides it. */
+  readonly datasetSize?: number;
+  readonly fixedSeconds?: number;
+  readonly examplesPerSecond?: number;
+  /** Relative standard deviation of simulated step times. */
+  readonly timingJitter?: number;
+  readonly fixedBytes?: number;
+  readonly bytesPerExample?: number;
+  readonly memoryBudgetBytes?: number;
+  /** Simulate a backend limit (not memory) at and above this batch size. */
+  readonly limitAtBatchSize?: number;
+}
+
+const DEFAULTS = {
+  dimension: 16,
+  deltaNorm: 2,
+  noiseStd: 1,
+  datasetSize: 60_000,
+  fixedSeconds: 0.01,
+  examplesPerSecond: 5000,
+  timingJitter: 0.02,
+  fixedBytes: 64 * 1024 ** 2,
+  bytesPerExample: 256 * 1024,
+  memoryBudgetBytes: 1024 ** 3,
+} as const;
+
+export interface FakeTruth extends LinearRegressionTruth {
+  /** The largest batch whose modelled peak fits the budget. */
+  readonly maxBatch: number;
+  readonly fixedSeconds: number;
+  readonly examplesPerSecond: number;
+}
+
+export class FakeSession implements TrainingSession {
+  readonly engine = { name: 'fake', backend: 'simulated', version: '1' } as const;
+  readonly workload;
+  readonly memoryBudgetBytes: number;
+  private readonly problem: LinearRegressionProblem;
+  private readonly random: Random;
+  private readonly settings: Required<Omit<FakeEngineOptions, 'limitAtBatchSize'>> & {
+    limitAtBatchSize?: number;
+  };
+  private readonly learningRate: number;
+  private stepCount = 0;
+  private disposed = false;
+
+  constructor(spec: WorkloadSpec, options: FakeEngineOptions, engineOptions: EngineOptions) {
+    const dataOptions = spec.dataOptions ?? {};
+    const noiseStd =
+      typeof dataOptions.labelNoise === 'number' ? dataOptions.labelNoise : undefined;
+    const examples = typeof dataOptions.examples === 'number' ? dataOptions.examples : undefined;
+    this.settings = {
+      ...DEFAULTS,
+      ...options,
+      ...(noiseStd !== undefined ? { noiseStd } : {}),
+      ...(examples !== undefined ? { datasetSize: examples } : {}),
+    };
+    this.memoryBudgetBytes =
+      engineOptions.memoryBudgetBytes ?? options.memoryBudgetBytes ?? DEFAULTS.memoryBudgetBytes;
+    this.problem = new LinearRegressionProblem({
+      dimension: this.settings.dimension,
+      deltaNorm: this.settings.deltaNorm,
+      noiseStd: this.settings.noiseStd,
+      seed: spec.seed,
+    });
+    this.random = createRandom(spec.seed + 1);
+    this.workload = {
+      model: spec.model,
+      data: spec.data,
+      datasetSize: this.settings.datasetSize,
+      inputShape: [this.settings.dimension],
+      parameterCount: this.settings.dimension,
+      optimizer: spec.optimizer,
+      learningRate: spec.learningRate,
+    };
+    this.learningRate = spec.learningRate;
+  }
+
+  /** The exact answers the probes should find. */
+  truth(): FakeTruth {
+    const { fixedBytes, bytesPerExample, fixedSeconds, examplesPerSecond } = this.settings;
+    return {
+      ...this.problem.truth(),
+      maxBatch: Math.min(
+        this.settings.datasetSize,
+        Math.floor((this.memoryBudgetBytes - fixedBytes) / bytesPerExample),
+      ),
+      fixedSeconds,
+      examplesPerSecond,
+    };
+  }
+
+  private peakBytes(batchSize: number): number {
+    return this.settings.fixedBytes + this.settings.bytesPerExample * batchSize;
+  }
+
+  private stepSeconds(batchSize: number): number {
+    const { fixedSeconds, examplesPerSecond, timingJitter } = this.settings;
+    const base = fixedSeconds + batchSize / examplesPerSecond;
+    return Math.max(base * 0.1, base * (1 + timingJitter * this.random.normal()));
+  }
+
+  private check(
+    batchSize: number,
+  ): { kind: 'oom' | 'limit'; message: string; peakBytes?: number } | undefined {
+    this.assertOpen();
+    requireInteger('batchSize', batchSize);
+    if (batchSize > this.settings.datasetSize) {
+      throw new BatchwiseError(
+        'invalid-argument',
+        `batch size ${batchSize} is larger than the data (${this.settings.datasetSize} examples)`,
+      );
+    }
+    const limit = this.settings.limitAtBatchSize;
+    if (limit !== undefined && batchSize >= limit) {
+      return { kind: 'limit', message: `simulated backend limit at batch ${limit}` };
+    }
+    const peakBytes = this.peakBytes(batchSize);
+    if (peakBytes > this.memoryBudgetBytes) {
+      return {
+        kind: 'oom',
+        message: `batch ${batchSize} needs ${peakBytes} bytes, over the budget`,
+        peakBytes,
+      };
+    }
+    return undefined;
+  }
+
+  async train(options: TrainOptions): Promise<TrainOutcome> {
+    const failure = this.check(options.batchSize);
+    if (failure) return { ...failure, steps: [] };
+    const steps: StepRecord[] = [];
+    for (let i = 0; i < options.steps; i++) {
+      if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted', steps };
+      const { gradient, loss } = this.problem.batch(options.batchSize);
+      this.problem.step(gradient, this.learningRate);
+      const record = {
+        step: this.stepCount++,
+        batchSize: options.batchSize,
+        seconds: this.stepSeconds(options.batchSize),
+        loss,
+      };
+      steps.push(record);
+      options.onStep?.(record);
+      if (!Number.isFinite(loss)) {
+        return { kind: 'diverged', message: `loss became ${loss} at step ${record.step}`, steps };
+      }
+    }
+    return { kind: 'ok', steps, peakBytes: this.peakBytes(options.batchSize) };
+  }
+
+  async gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome> {
+    requireInteger('microBatches', options.microBatches, 2);
+    const failure = this.check(options.microBatchSize);
+    if (failure) return failure;
+    if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted' };
+    const micro = Array.from({ length: options.microBatches }, () =>
+      this.problem.batch(options.microBatchSize),
+    );
+    const accumulated = weightedMean(
+      micro.map((m) => m.gradient),
+      micro.map(() => 1),
+    );
+    return {
+      kind: 'ok',
+      microBatchSize: options.microBatchSize,
+      microSqNorms: micro.map((m) => sqNorm(m.gradient)),
+      accumulatedSqNorm: sqNorm(accumulated),
+      loss: micro.reduce((s, m) => s + m.loss, 0) / micro.length,
+      step: this.stepCount,
+      seconds: options.microBatches * this.stepSeconds(options.microBatchSize),
+    };
+  }
+
+  async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
+    const failure = this.check(options.batchSize);
+    if (failure) return { ...failure, batchSize: options.batchSize };
+    if (options.signal?.aborted)
+      return { kind: 'aborted', message: 'aborted', batchSize: options.batchSize };
+    return {
+      kind: 'ok',
+      batchSize: options.batchSize,
+      peakBytes: this.peakBytes(options.batchSize),
+      seconds: this.stepSeconds(options.batchSize),
+    };
+  }
+
+  resources() {
+    return { handles: 0 };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new BatchwiseError('invalid-argument', 'the session was disposed');
+  }
+}
+
+/** The fake engine; its sessions expose `truth()`. Structurally an Engine. */
+export interface FakeEngine extends Engine {
+  open(spec: WorkloadSpec, engineOptions?: EngineOptions): Promise<FakeSession>;
+}
+
+export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
+  return {
+    name: 'fake',
+    async open(spec: WorkloadSpec, engineOptions: EngineOptions = {}) {
+      return new FakeSession(spec, options, engineOptions);
+    },
+  };
+}

@@ -1,0 +1,253 @@
+// The memory ceiling: the largest batch whose training step fits the memory budget. Three
+// strategies, selectable so they can be compared side by side:
+// - 'model' (batchwise): two trials fit peak(B) = fixed + B·perExample (SCIENCE.md §5), jump
+//   to the predicted ceiling, verify just below it, and bisect only if the prediction fails;
+// - 'lightning': double from 2 until a failure, then bisect (Lightning's BatchSizeFinder,
+//   mode "binsearch");
+// - 'accelerate': start high and multiply by 0.9 after each failure (Accelerate's
+//   find_executable_batch_size).
+// Every trial is recorded; out-of-memory is a trial outcome, never an exception.
+
+import { fitMemoryModel, maxBatchUnderBudget } from '../analysis/memory-model.js';
+import type { MemoryOutcome, TrainingSession } from '../engines/engine.js';
+
+export type MemorySearchStrategy = 'model' | 'lightning' | 'accelerate';
+export const MEMORY_SEARCH_STRATEGIES: readonly MemorySearchStrategy[] = [
+  'model',
+  'lightning',
+  'accelerate',
+];
+
+export interface MemoryTrial {
+  readonly batchSize: number;
+  readonly outcome: MemoryOutcome['kind'];
+  readonly peakBytes?: number;
+  readonly seconds?: number;
+  readonly message?: string;
+  /** Why this batch was tried ("fit point", "predicted ceiling", "bisect", "double", ...). */
+  readonly reason: string;
+}
+
+export interface MemorySearchOptions {
+  readonly strategy?: MemorySearchStrategy;
+  /** Largest batch allowed: the data size and --max-batch. */
+  readonly maxBatchSize: number;
+  /** Trials whose predicted peak is within this fraction of the budget run isolated; default 0.8. */
+  readonly isolateAbove?: number;
+  /** The model strategy verifies at this fraction below the predicted ceiling; default 0.01. */
+  readonly verifyMargin?: number;
+  /** Stop after this many trials; default 25 (Lightning's max_trials), none for 'accelerate' (it runs down to 1). */
+  readonly maxTrials?: number;
+  readonly signal?: AbortSignal;
+  readonly onTrial?: (trial: MemoryTrial) => void;
+}
+
+export type MemorySearchResult =
+  | {
+      readonly kind: 'found';
+      readonly strategy: MemorySearchStrategy;
+      /** Largest batch measured to fit. */
+      readonly maxBatch: number;
+      /** True when the data size or --max-batch, not memory, set the ceiling. */
+      readonly capped: boolean;
+      readonly trials: readonly MemoryTrial[];
+      readonly seconds: number;
+    }
+  | {
+      readonly kind: 'none-fits';
+      readonly strategy: MemorySearchStrategy;
+      readonly message: string;
+      readonly trials: readonly MemoryTrial[];
+      readonly seconds: number;
+    }
+  | {
+      readonly kind: 'interrupted';
+      readonly strategy: MemorySearchStrategy;
+      readonly message: string;
+      /** The largest batch that fitted so far, if any. */
+      readonly maxBatch?: number;
+      readonly trials: readonly MemoryTrial[];
+      readonly seconds: number;
+    };
+
+class TrialRunner {
+  readonly trials: MemoryTrial[] = [];
+  seconds = 0;
+  largestOk = 0;
+  smallestFailed = Number.POSITIVE_INFINITY;
+  stop: string | undefined;
+
+  constructor(
+    private readonly session: TrainingSession,
+    private readonly options: MemorySearchOptions,
+  ) {}
+
+  get exhausted(): boolean {
+    const limit =
+      this.options.maxTrials ??
+      (this.options.strategy === 'accelerate' ? Number.POSITIVE_INFINITY : 25);
+    return this.stop !== undefined || this.trials.length >= limit;
+  }
+
+  /** Run one trial; true when the batch fits. */
+  async run(batchSize: number, reason: string, predictedBytes?: number): Promise<boolean> {
+    if (this.options.signal?.aborted) {
+      this.stop = 'interrupted';
+      return false;
+    }
+    const isolateAbove = this.options.isolateAbove ?? 0.8;
+    const isolated =
+      predictedBytes === undefined ||
+      predictedBytes > isolateAbove * this.session.memoryBudgetBytes;
+    const outcome = await this.session.measureMemory({
+      batchSize,
+      isolated: isolated && batchSize > 2,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    const trial: MemoryTrial =
+      outcome.kind === 'ok'
+        ? {
+            batchSize,
+            outcome: 'ok',
+            peakBytes: outcome.peakBytes,
+            seconds: outcome.seconds,
+            reason,
+          }
+        : {
+            batchSize,
+            outcome: outcome.kind,
+            message: outcome.message,
+            reason,
+            ...('peakBytes' in outcome && outcome.peakBytes !== undefined
+              ? { peakBytes: outcome.peakBytes }
+              : {}),
+          };
+    this.trials.push(trial);
+    this.seconds += trial.seconds ?? 0;
+    this.options.onTrial?.(trial);
+    if (outcome.kind === 'ok') {
+      this.largestOk = Math.max(this.largestOk, batchSize);
+      return true;
+    }
+    if (outcome.kind === 'oom' || outcome.kind === 'limit') {
+      this.smallestFailed = Math.min(this.smallestFailed, batchSize);
+      return false;
+    }
+    this.stop = `${outcome.kind}: ${outcome.message}`;
+    return false;
+  }
+
+  /** Bisect between the largest batch that fitted and the smallest that failed. */
+  async bisect(): Promise<void> {
+    while (!this.exhausted && this.smallestFailed - this.largestOk > 1) {
+      const middle = Math.floor((this.largestOk + this.smallestFailed) / 2);
+      await this.run(middle, 'bisect');
+    }
+  }
+}
+
+async function searchByModel(
+  runner: TrialRunner,
+  session: TrainingSession,
+  options: MemorySearchOptions,
+): Promise<void> {
+  const cap = options.maxBatchSize;
+  const first = Math.min(1, cap);
+  if (!(await runner.run(first, 'fit point'))) return;
+  const second = Math.min(cap, 16);
+  if (second <= first) return;
+  if (!(await runner.run(second, 'fit point'))) {
+    await runner.bisect();
+    return;
+  }
+  const margin = options.verifyMargin ?? 0.01;
+  for (let attempt = 0; attempt < 3 && !runner.exhausted; attempt++) {
+    const points = runner.trials.filter((t) => t.outcome === 'ok' && t.peakBytes !== undefined);
+    const fit = fitMemoryModel(
+      points.map((t) => ({ batchSize: t.batchSize, peakBytes: t.peakBytes! })),
+    );
+    if (fit.kind !== 'fitted') break;
+    const prediction = maxBatchUnderBudget(fit, session.memoryBudgetBytes, {
+      margin: 0,
+      maxBatchSize: cap,
+    });
+    if (prediction.kind !== 'fits') return;
+    const predicted = prediction.batchSize;
+    if (predicted <= runner.largestOk) break;
+    const target = prediction.capped
+      ? cap
+      : Math.max(runner.largestOk + 1, Math.floor(predicted * (1 - margin)));
+    if (target >= runner.smallestFailed) break;
+    const fits = await runner.run(
+      target,
+      prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling',
+      prediction.predictedPeakBytes,
+    );
+    if (fits && (prediction.capped || target === cap)) return;
+    if (fits) {
+      // Verified within the margin of the prediction: done unless the new point shows the
+      // model was off (then refit with three points and jump again).
+      const measured = runner.trials.at(-1)!.peakBytes!;
+      const expected = fit.fixedBytes + fit.bytesPerExample * target;
+      if (Math.abs(measured - expected) <= 0.02 * measured) return;
+    }
+  }
+  await runner.bisect();
+}
+
+async function searchLightning(runner: TrialRunner, options: MemorySearchOptions): Promise<void> {
+  const cap = options.maxBatchSize;
+  let batchSize = Math.min(2, cap);
+  while (!runner.exhausted) {
+    if (!(await runner.run(batchSize, 'double'))) break;
+    if (batchSize === cap) return;
+    batchSize = Math.min(cap, batchSize * 2);
+  }
+  if (runner.largestOk === 0 && runner.smallestFailed > 1 && !runner.exhausted)
+    await runner.run(1, 'bisect');
+  await runner.bisect();
+}
+
+async function searchAccelerate(runner: TrialRunner, options: MemorySearchOptions): Promise<void> {
+  let batchSize = options.maxBatchSize;
+  while (!runner.exhausted && batchSize >= 1) {
+    if (await runner.run(batchSize, batchSize === options.maxBatchSize ? 'start high' : 'x0.9'))
+      return;
+    const next = Math.floor(batchSize * 0.9);
+    batchSize = next === batchSize ? batchSize - 1 : next;
+  }
+}
+
+export async function searchMemoryCeiling(
+  session: TrainingSession,
+  options: MemorySearchOptions,
+): Promise<MemorySearchResult> {
+  const strategy = options.strategy ?? 'model';
+  const runner = new TrialRunner(session, options);
+  if (strategy === 'model') await searchByModel(runner, session, options);
+  else if (strategy === 'lightning') await searchLightning(runner, options);
+  else await searchAccelerate(runner, options);
+  const base = { strategy, trials: runner.trials, seconds: runner.seconds };
+  if (runner.stop !== undefined) {
+    return {
+      kind: 'interrupted',
+      message: runner.stop,
+      ...base,
+      ...(runner.largestOk > 0 ? { maxBatch: runner.largestOk } : {}),
+    };
+  }
+  if (runner.largestOk === 0) {
+    const failed = runner.trials.at(-1);
+    const message =
+      failed && failed.batchSize > 1
+        ? `no batch fitted in ${runner.trials.length} trials (the last, batch ${failed.batchSize}: ${failed.message ?? failed.outcome})`
+        : `not even batch 1 fits the memory budget of ${session.memoryBudgetBytes} bytes${failed?.message ? ` (${failed.message})` : ''}`;
+    return { kind: 'none-fits', message, ...base };
+  }
+  return {
+    kind: 'found',
+    maxBatch: runner.largestOk,
+    capped: runner.largestOk === options.maxBatchSize,
+    ...base,
+  };
+}

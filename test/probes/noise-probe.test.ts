@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkloadSpec } from '../../src/engines/engine.js';
+import { createFakeEngine } from '../../src/engines/fake/fake-engine.js';
+import { probeNoise } from '../../src/probes/noise-probe.js';
+
+const spec: WorkloadSpec = {
+  model: 'fake',
+  data: 'fake',
+  optimizer: 'sgd',
+  learningRate: 0.002,
+  seed: 9,
+};
+
+describe('noise probe', () => {
+  it('measures B_simple at fixed weights within its interval of the truth', async () => {
+    // Learning rate 0 keeps the weights where they are, so the truth is one number.
+    const session = await createFakeEngine({ dimension: 10, deltaNorm: 1, noiseStd: 1 }).open({
+      ...spec,
+      learningRate: 0,
+    });
+    const truth = session.truth().bSimple; // 11 + 10 = 21
+    const result = await probeNoise(session, {
+      trainBatchSize: 8,
+      microBatchSize: 4,
+      microBatches: 8,
+      measureEvery: 1,
+      measurements: 300,
+      estimator: { smoothing: { kind: 'all' } },
+    });
+    expect(result.outcome).toBe('ok');
+    expect(result.measurements).toHaveLength(300);
+    if (result.final.kind !== 'measured') throw new Error(result.final.kind);
+    expect(result.final.ci[0]).toBeLessThan(truth);
+    expect(result.final.ci[1]).toBeGreaterThan(truth);
+  });
+
+  it('follows B_simple upward as training lowers the loss', async () => {
+    const session = await createFakeEngine({ dimension: 10, deltaNorm: 4, noiseStd: 0.5 }).open({
+      ...spec,
+      learningRate: 0.005,
+    });
+    const start = session.truth().bSimple;
+    const result = await probeNoise(session, {
+      trainBatchSize: 16,
+      microBatchSize: 8,
+      microBatches: 16,
+      measureEvery: 20,
+      measurements: 40,
+      estimator: { smoothing: { kind: 'window', size: 10 } },
+    });
+    const end = session.truth().bSimple;
+    expect(end).toBeGreaterThan(start * 1.5);
+    const first = result.trajectory[9]!.estimate;
+    const last = result.trajectory.at(-1)!.estimate;
+    if (first.kind !== 'measured' || last.kind !== 'measured') throw new Error('not measured');
+    expect(last.value).toBeGreaterThan(first.value);
+    expect(result.trainingSteps).toHaveLength(39 * 20);
+    expect(result.trajectory.at(-1)!.step).toBe(39 * 20);
+  });
+
+  it('records a diverging run as an outcome with the measurements so far', async () => {
+    const session = await createFakeEngine().open({ ...spec, learningRate: 50 });
+    const result = await probeNoise(session, {
+      trainBatchSize: 8,
+      microBatchSize: 2,
+      microBatches: 4,
+      measureEvery: 50,
+      measurements: 10,
+    });
+    expect(result.outcome).toBe('diverged');
+    expect(result.measurements.length).toBeGreaterThanOrEqual(1);
+    expect(result.message).toMatch(/loss became/);
+  });
+
+  it('a run too short to see the signal says "not measurable"', async () => {
+    const session = await createFakeEngine({ dimension: 50, deltaNorm: 0.05, noiseStd: 2 }).open({
+      ...spec,
+      learningRate: 0,
+    });
+    const result = await probeNoise(session, {
+      trainBatchSize: 4,
+      microBatchSize: 2,
+      microBatches: 2,
+      measureEvery: 1,
+      measurements: 4,
+    });
+    expect(result.final.kind).toBe('not-measurable');
+  });
+});
