@@ -16,6 +16,11 @@ export interface TwoBatchNorms {
   readonly smallSqNorm: number;
   /** |G_Bbig|^2. */
   readonly bigSqNorm: number;
+  /**
+   * N, when the batches were drawn without replacement from a finite set of N examples (the
+   * usual case); undefined for independent draws (an infinite population).
+   */
+  readonly populationSize?: number;
 }
 
 /** One unbiased estimate of each of |G|^2 and tr(Sigma). */
@@ -27,14 +32,35 @@ export interface GradientStatistics {
 }
 
 /**
+ * The noise coefficient c_B in E|G_B|^2 = |G|^2 + c_B tr(Sigma): 1/B for independent draws, and
+ * (N − B)/(B (N − 1)) for a batch drawn without replacement from N examples, with tr(Sigma) the
+ * population covariance trace (Cochran, Sampling Techniques, 3rd ed., Thm 2.2). Linear in 1/B,
+ * so a harmonic-mean B_small stays exact.
+ */
+export function noiseCoefficient(batchSize: number, populationSize?: number): number {
+  if (populationSize === undefined) return 1 / batchSize;
+  return (populationSize - batchSize) / (batchSize * (populationSize - 1));
+}
+
+/**
  * McCandlish et al. 2018, App. A.1, since E|G_B|^2 = |G|^2 + tr(Sigma)/B:
- *   |G|^2   ≈ (B_big |G_big|^2 − B_small |G_small|^2) / (B_big − B_small)
+ *   |G|^2     ≈ (B_big |G_big|^2 − B_small |G_small|^2) / (B_big − B_small)
  *   tr(Sigma) ≈ (|G_small|^2 − |G_big|^2) / (1/B_small − 1/B_big)
- * Each is unbiased on its own; their ratio is not, so smooth them separately before dividing.
- * Non-finite norms give NaN estimates (callers skip them).
+ * and, for batches drawn without replacement from N examples, the same two equations with
+ * c_B = (N − B)/(B (N − 1)) in place of 1/B (noiseCoefficient): tr(Sigma) ≈ (|G_small|^2 −
+ * |G_big|^2)/(c_small − c_big), |G|^2 ≈ |G_big|^2 − c_big tr(Sigma). Without the correction the
+ * estimate of B_simple is biased up by about B_simple/N. Each is unbiased on its own; their
+ * ratio is not, so smooth them separately before dividing. Non-finite norms give NaN estimates
+ * (callers skip them).
  */
 export function twoBatchEstimate(norms: TwoBatchNorms): GradientStatistics {
-  const { smallBatchSize: small, bigBatchSize: big, smallSqNorm, bigSqNorm } = norms;
+  const {
+    smallBatchSize: small,
+    bigBatchSize: big,
+    smallSqNorm,
+    bigSqNorm,
+    populationSize,
+  } = norms;
   requirePositive('smallBatchSize', small);
   requirePositive('bigBatchSize', big);
   if (!(big > small)) {
@@ -43,10 +69,25 @@ export function twoBatchEstimate(norms: TwoBatchNorms): GradientStatistics {
       `bigBatchSize (${big}) must be larger than smallBatchSize (${small})`,
     );
   }
-  return {
-    gradientSqNorm: (big * bigSqNorm - small * smallSqNorm) / (big - small),
-    traceCovariance: (smallSqNorm - bigSqNorm) / (1 / small - 1 / big),
-  };
+  if (
+    populationSize !== undefined &&
+    !(Number.isFinite(populationSize) && populationSize >= big && populationSize > 1)
+  ) {
+    throw new BatchwiseError(
+      'invalid-argument',
+      `populationSize (${populationSize}) must be at least the big batch (${big})`,
+    );
+  }
+  if (populationSize === undefined) {
+    return {
+      gradientSqNorm: (big * bigSqNorm - small * smallSqNorm) / (big - small),
+      traceCovariance: (smallSqNorm - bigSqNorm) / (1 / small - 1 / big),
+    };
+  }
+  const cSmall = noiseCoefficient(small, populationSize);
+  const cBig = noiseCoefficient(big, populationSize);
+  const traceCovariance = (smallSqNorm - bigSqNorm) / (cSmall - cBig);
+  return { gradientSqNorm: bigSqNorm - cBig * traceCovariance, traceCovariance };
 }
 
 /** One part of a batch: its size and the squared norm of its own mean gradient. */
@@ -61,7 +102,11 @@ export interface BatchPart {
  * of the parts' squared norms has expectation |G|^2 + tr(Sigma) * mean(1/b_i): it is a small
  * batch of size 1 / mean(1/b_i) (the harmonic mean), which reduces to b for equal parts.
  */
-export function fromParts(parts: readonly BatchPart[], wholeSqNorm: number): TwoBatchNorms {
+export function fromParts(
+  parts: readonly BatchPart[],
+  wholeSqNorm: number,
+  populationSize?: number,
+): TwoBatchNorms {
   if (parts.length < 2) {
     throw new BatchwiseError(
       'invalid-argument',
@@ -82,6 +127,7 @@ export function fromParts(parts: readonly BatchPart[], wholeSqNorm: number): Two
     bigBatchSize: total,
     smallSqNorm: meanSqNorm,
     bigSqNorm: wholeSqNorm,
+    ...(populationSize !== undefined ? { populationSize } : {}),
   };
 }
 
@@ -93,10 +139,12 @@ export function fromMicroBatches(
   microSqNorms: readonly number[],
   microBatchSize: number,
   accumulatedSqNorm: number,
+  populationSize?: number,
 ): TwoBatchNorms {
   return fromParts(
     microSqNorms.map((sqNorm) => ({ batchSize: microBatchSize, sqNorm })),
     accumulatedSqNorm,
+    populationSize,
   );
 }
 

@@ -126,7 +126,8 @@ export interface WarmupInput {
   /** New learning rate over the reference one. */
   readonly factor: number;
   readonly stepsPerEpoch: number;
-  readonly totalSteps: number;
+  /** Planned steps of the run, when known. */
+  readonly totalSteps?: number;
 }
 
 export interface WarmupSuggestion {
@@ -137,19 +138,22 @@ export interface WarmupSuggestion {
 
 /**
  * Gradual warmup when the rate grows at least 2x: ramp linearly from the reference rate over 5
- * epochs (Goyal et al. 2017 §2.2), but never more than 10% of the run (a batchwise heuristic,
- * so that short runs still spend most steps at the full rate). Undefined below 2x.
+ * epochs (Goyal et al. 2017 §2.2), but never more than 10% of the run when its length is known
+ * (a batchwise heuristic, so that short runs still spend most steps at the full rate).
+ * Undefined below 2x.
  */
 export function suggestWarmup(input: WarmupInput): WarmupSuggestion | undefined {
   if (!(input.factor >= 2)) return undefined;
   requirePositive('stepsPerEpoch', input.stepsPerEpoch);
-  requirePositive('totalSteps', input.totalSteps);
+  if (input.totalSteps !== undefined) requirePositive('totalSteps', input.totalSteps);
   const fiveEpochs = 5 * input.stepsPerEpoch;
-  const tenthOfRun = Math.ceil(0.1 * input.totalSteps);
+  const tenthOfRun =
+    input.totalSteps === undefined ? Number.POSITIVE_INFINITY : Math.ceil(0.1 * input.totalSteps);
   const steps = Math.max(1, Math.min(fiveEpochs, tenthOfRun));
+  const grows = `the rate grows ${input.factor.toFixed(1)}x`;
   const reason =
     steps === fiveEpochs
-      ? `the rate grows ${input.factor.toFixed(1)}x: warm up linearly over 5 epochs (Goyal et al. 2017 §2.2)`
-      : `the rate grows ${input.factor.toFixed(1)}x: warm up linearly over the first 10% of the run (5 epochs, as in Goyal et al. 2017 §2.2, would be longer)`;
+      ? `${grows}: warm up linearly over 5 epochs (Goyal et al. 2017 §2.2)`
+      : `${grows}: warm up linearly over the first 10% of the run (5 epochs, as in Goyal et al. 2017 §2.2, would be longer)`;
   return { steps, epochs: steps / input.stepsPerEpoch, reason };
 }

@@ -4,9 +4,10 @@
 import { Command, CommanderError } from 'commander';
 import { BatchwiseError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerFindCommand } from './commands/find.js';
 
 export function buildProgram(): Command {
-  return new Command()
+  const program = new Command()
     .name('batchwise')
     .description(
       'Find the right batch size for training a deep learning model: measured on your model,\n' +
@@ -16,6 +17,8 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError('(run batchwise --help for usage)')
     .exitOverride();
+  registerFindCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  return program;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
@@ -23,7 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof BatchwiseError) {

@@ -58,7 +58,14 @@ export interface StepRecord {
 /** Outcomes that end a trial early; `steps` holds what finished before. */
 export type TrialFailure =
   /** Out of memory: the budget was exceeded, the allocator failed or the process was killed. */
-  | { readonly kind: 'oom'; readonly message: string; readonly peakBytes?: number }
+  | {
+      readonly kind: 'oom';
+      readonly message: string;
+      /** The peak measured when the trial ran and exceeded the budget. */
+      readonly peakBytes?: number;
+      /** The peak the engine predicted when it refused to run the trial. */
+      readonly predictedPeakBytes?: number;
+    }
   /** A backend limit that is not memory (e.g. WebGPU's dispatch size). */
   | { readonly kind: 'limit'; readonly message: string }
   /** The loss became NaN or infinite. */
@@ -95,6 +102,8 @@ export interface GradientNorms {
   readonly accumulatedSqNorm: number;
   /** Mean loss over the micro-batches. */
   readonly loss: number;
+  /** N, when the micro-batches were drawn without replacement from N examples. */
+  readonly populationSize?: number;
   /** Optimizer steps taken so far: where along training this was measured. */
   readonly step: number;
   readonly seconds: number;
@@ -139,6 +148,11 @@ export interface TrainingSession {
   gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome>;
   /** Peak bytes of one full training step at `batchSize`. */
   measureMemory(options: MemoryOptions): Promise<MemoryOutcome>;
+  /**
+   * Back to the initial weights (same seed) and a fresh optimizer and data order, so that a
+   * measurement can follow training from the start; the step count restarts at 0.
+   */
+  reset(): Promise<void>;
   resources(): EngineResources;
   dispose(): Promise<void>;
 }

@@ -21,7 +21,10 @@ export const MEMORY_SEARCH_STRATEGIES: readonly MemorySearchStrategy[] = [
 export interface MemoryTrial {
   readonly batchSize: number;
   readonly outcome: MemoryOutcome['kind'];
+  /** Measured peak: of a trial that ran (including one that ran over the budget). */
   readonly peakBytes?: number;
+  /** The engine's prediction when it refused to run the trial. */
+  readonly predictedPeakBytes?: number;
   readonly seconds?: number;
   readonly message?: string;
   /** Why this batch was tried ("fit point", "predicted ceiling", "bisect", "double", ...). */
@@ -118,8 +121,11 @@ class TrialRunner {
             outcome: outcome.kind,
             message: outcome.message,
             reason,
-            ...('peakBytes' in outcome && outcome.peakBytes !== undefined
+            ...(outcome.kind === 'oom' && outcome.peakBytes !== undefined
               ? { peakBytes: outcome.peakBytes }
+              : {}),
+            ...(outcome.kind === 'oom' && outcome.predictedPeakBytes !== undefined
+              ? { predictedPeakBytes: outcome.predictedPeakBytes }
               : {}),
           };
     this.trials.push(trial);
@@ -146,51 +152,64 @@ class TrialRunner {
   }
 }
 
+/** The two largest distinct batches with a measured peak (ok, or over the budget when run). */
+function localFitPoints(
+  trials: readonly MemoryTrial[],
+): { batchSize: number; peakBytes: number }[] {
+  const measured = trials.filter(
+    (t) => t.peakBytes !== undefined && (t.outcome === 'ok' || t.outcome === 'oom'),
+  );
+  const byBatch = new Map(
+    measured.map((t) => [t.batchSize, { batchSize: t.batchSize, peakBytes: t.peakBytes! }]),
+  );
+  return [...byBatch.values()].sort((a, b) => b.batchSize - a.batchSize).slice(0, 2);
+}
+
+/**
+ * Fit peak(B) = fixed + B·perExample on the two largest batches measured so far (peak memory is
+ * the larger of affine regimes, so the points nearest the ceiling predict it best), jump toward
+ * the predicted ceiling, and repeat with each new point; bisect only when predictions stop
+ * helping. The first jump goes halfway, as a fit point in the regime near the ceiling; later
+ * jumps go to the prediction less the verify margin.
+ */
 async function searchByModel(
   runner: TrialRunner,
   session: TrainingSession,
   options: MemorySearchOptions,
 ): Promise<void> {
   const cap = options.maxBatchSize;
-  const first = Math.min(1, cap);
-  if (!(await runner.run(first, 'fit point'))) return;
+  const margin = options.verifyMargin ?? 0.01;
+  if (!(await runner.run(1, 'fit point'))) return;
+  if (cap === 1) return;
   const second = Math.min(cap, 16);
-  if (second <= first) return;
-  if (!(await runner.run(second, 'fit point'))) {
+  if (!(await runner.run(second, 'fit point')) && runner.trials.at(-1)?.peakBytes === undefined) {
     await runner.bisect();
     return;
   }
-  const margin = options.verifyMargin ?? 0.01;
-  for (let attempt = 0; attempt < 3 && !runner.exhausted; attempt++) {
-    const points = runner.trials.filter((t) => t.outcome === 'ok' && t.peakBytes !== undefined);
-    const fit = fitMemoryModel(
-      points.map((t) => ({ batchSize: t.batchSize, peakBytes: t.peakBytes! })),
-    );
+  let halfway = true;
+  for (let attempt = 0; attempt < 6 && !runner.exhausted; attempt++) {
+    const fit = fitMemoryModel(localFitPoints(runner.trials));
     if (fit.kind !== 'fitted') break;
     const prediction = maxBatchUnderBudget(fit, session.memoryBudgetBytes, {
       margin: 0,
       maxBatchSize: cap,
     });
-    if (prediction.kind !== 'fits') return;
+    if (prediction.kind !== 'fits') break;
     const predicted = prediction.batchSize;
-    if (predicted <= runner.largestOk) break;
-    const target = prediction.capped
-      ? cap
-      : Math.max(runner.largestOk + 1, Math.floor(predicted * (1 - margin)));
-    if (target >= runner.smallestFailed) break;
-    const fits = await runner.run(
-      target,
-      prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling',
-      prediction.predictedPeakBytes,
-    );
-    if (fits && (prediction.capped || target === cap)) return;
-    if (fits) {
-      // Verified within the margin of the prediction: done unless the new point shows the
-      // model was off (then refit with three points and jump again).
-      const measured = runner.trials.at(-1)!.peakBytes!;
-      const expected = fit.fixedBytes + fit.bytesPerExample * target;
-      if (Math.abs(measured - expected) <= 0.02 * measured) return;
+    const verified =
+      runner.largestOk >= Math.floor(predicted * (1 - margin)) || runner.largestOk === cap;
+    if (verified || runner.smallestFailed - runner.largestOk <= 1) return;
+    let target = Math.floor(predicted * (1 - margin));
+    let reason = prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling';
+    if (prediction.capped) target = cap;
+    if (halfway && !prediction.capped && target > 4 * runner.largestOk) {
+      target = Math.floor(target / 2);
+      reason = 'fit point near the ceiling';
     }
+    halfway = false;
+    target = Math.max(runner.largestOk + 1, Math.min(target, runner.smallestFailed - 1));
+    const predictedBytes = fit.fixedBytes + fit.bytesPerExample * target;
+    await runner.run(target, reason, predictedBytes);
   }
   await runner.bisect();
 }

@@ -25,8 +25,13 @@ import type {
 export interface NoiseProbeOptions {
   /** The batch the training run advances with. */
   readonly trainBatchSize: number;
-  /** B_small; B_big = microBatchSize × microBatches. */
+  /** B_small at the start; B_big = microBatchSize × microBatches. */
   readonly microBatchSize: number;
+  /**
+   * While |G|^2 is not yet significant (after 3 measurements), the micro-batch doubles up to
+   * this size, so that B_big grows toward the noise scale it must resolve. Default: no growth.
+   */
+  readonly maxMicroBatchSize?: number;
   readonly microBatches: number;
   /** Measure after every this many training steps. */
   readonly measureEvery: number;
@@ -60,6 +65,7 @@ export async function probeNoise(
   const signal = options.signal ? { signal: options.signal } : {};
   let seconds = 0;
   let failure: TrialFailure | undefined;
+  let microBatchSize = options.microBatchSize;
   for (let i = 0; i < options.measurements; i++) {
     if (i > 0) {
       const outcome = await session.train({
@@ -75,7 +81,7 @@ export async function probeNoise(
       }
     }
     const norms = await session.gradientNorms({
-      microBatchSize: options.microBatchSize,
+      microBatchSize,
       microBatches: options.microBatches,
       ...signal,
     });
@@ -86,11 +92,21 @@ export async function probeNoise(
     seconds += norms.seconds;
     const { kind: _kind, ...values } = norms;
     const statistics = twoBatchEstimate(
-      fromMicroBatches(values.microSqNorms, values.microBatchSize, values.accumulatedSqNorm),
+      fromMicroBatches(
+        values.microSqNorms,
+        values.microBatchSize,
+        values.accumulatedSqNorm,
+        values.populationSize,
+      ),
     );
     const measurement: NoiseMeasurement = { ...values, ...statistics };
     measurements.push(measurement);
-    options.onMeasurement?.(measurement, estimateNoiseScale(measurements, options.estimator));
+    const estimate = estimateNoiseScale(measurements, options.estimator);
+    options.onMeasurement?.(measurement, estimate);
+    const limit = options.maxMicroBatchSize ?? microBatchSize;
+    if (estimate.kind === 'not-measurable' && measurements.length >= 3 && microBatchSize < limit) {
+      microBatchSize = Math.min(limit, microBatchSize * 2);
+    }
   }
   const trajectory = noiseScaleTrajectory(measurements, options.estimator);
   const final = trajectory.at(-1)?.estimate ?? estimateNoiseScale([], options.estimator);

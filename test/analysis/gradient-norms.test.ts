@@ -124,6 +124,92 @@ describe('two-batch estimators of |G|^2 and tr(Sigma) (McCandlish et al. 2018, A
   });
 });
 
+describe('finite data: micro-batches drawn without replacement from N examples', () => {
+  // A fixed set of N per-example gradients is the whole population: its exact B_simple is
+  // tr(Sigma_N)/|G|^2 with the population covariance (divide by N).
+  const model = new LinearRegressionModel({ dimension: 6, deltaNorm: 1, noiseStd: 1, seed: 31 });
+  const population = Array.from({ length: 300 }, () => model.exampleGradient());
+  const n = population.length;
+  const g = weightedMean(
+    population,
+    population.map(() => 1),
+  );
+  const exactGradient = sqNorm(g);
+  const exactTrace = mean(population.map((p) => sqNorm(p.map((v, j) => v - g[j]!))));
+  const random = (() => {
+    let state = 12345;
+    return () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+  })();
+  function drawWithoutReplacement(count: number): number[][] {
+    const indices = population.map((_, i) => i);
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(random() * (n - i));
+      [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+    }
+    return indices.slice(0, count).map((i) => population[i]!);
+  }
+  const draws = Array.from({ length: 6000 }, () => {
+    const examples = drawWithoutReplacement(8 * 16); // 8 micro-batches of 16: 128 of 300
+    const micro = Array.from({ length: 8 }, (_, m) =>
+      weightedMean(examples.slice(m * 16, (m + 1) * 16), new Array(16).fill(1)),
+    );
+    return {
+      microSqNorms: micro.map(sqNorm),
+      accumulated: sqNorm(weightedMean(micro, new Array(8).fill(1))),
+    };
+  });
+
+  it('the corrected estimator is unbiased for the population |G|^2 and tr(Sigma)', () => {
+    const estimates = draws.map((d) =>
+      twoBatchEstimate(fromMicroBatches(d.microSqNorms, 16, d.accumulated, n)),
+    );
+    expectUnbiased(
+      estimates.map((e) => e.gradientSqNorm),
+      exactGradient,
+    );
+    expectUnbiased(
+      estimates.map((e) => e.traceCovariance),
+      exactTrace,
+    );
+  });
+
+  it('without the correction B_simple is biased up by about B_simple/N', () => {
+    const plain = draws.map((d) =>
+      twoBatchEstimate(fromMicroBatches(d.microSqNorms, 16, d.accumulated)),
+    );
+    const ratio =
+      mean(plain.map((e) => e.traceCovariance)) / mean(plain.map((e) => e.gradientSqNorm));
+    const exact = exactTrace / exactGradient;
+    // Expected: (N/(N−1)) B / (1 − B/(N−1)) with B = exact B_simple.
+    const expected = ((n / (n - 1)) * exact) / (1 - exact / (n - 1));
+    expect(ratio / exact).toBeGreaterThan(1.02);
+    expect(Math.abs(ratio / expected - 1)).toBeLessThan(0.03);
+  });
+
+  it('a big batch of all N examples gives |G|^2 exactly', () => {
+    const e = twoBatchEstimate({
+      smallBatchSize: 10,
+      bigBatchSize: n,
+      smallSqNorm: 5,
+      bigSqNorm: exactGradient,
+      populationSize: n,
+    });
+    expect(e.gradientSqNorm).toBe(exactGradient);
+    expect(() =>
+      twoBatchEstimate({
+        smallBatchSize: 1,
+        bigBatchSize: 10,
+        smallSqNorm: 1,
+        bigSqNorm: 1,
+        populationSize: 5,
+      }),
+    ).toThrow(/populationSize/);
+  });
+});
+
 describe('two-batch estimator algebra and edge cases', () => {
   it('recovers |G|^2 and tr(Sigma) exactly from exact expectations', () => {
     // E|G_B|^2 = |G|^2 + tr(Sigma)/B with |G|^2 = 3, tr(Sigma) = 600.

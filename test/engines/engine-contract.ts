@@ -88,6 +88,26 @@ export function engineContract(name: string, options: ContractOptions): void {
     );
 
     it(
+      'resets to the initial weights: the same steps give the same losses',
+      async () => {
+        const session = await options.open();
+        try {
+          const first = await session.train({ batchSize: 4, steps: 3 });
+          await session.train({ batchSize: 8, steps: 2 });
+          await session.reset();
+          const again = await session.train({ batchSize: 4, steps: 3 });
+          expect(again.steps.map((s) => s.step)).toEqual([0, 1, 2]);
+          again.steps.forEach((record, i) => {
+            expect(record.loss).toBeCloseTo(first.steps[i]!.loss, 5);
+          });
+        } finally {
+          await session.dispose();
+        }
+      },
+      timeout,
+    );
+
+    it(
       'measures peak memory that grows with the batch',
       async () => {
         const session = await options.open();

@@ -33,6 +33,23 @@ describe('memory ceiling search', () => {
     expect(result.trials.every((t) => t.outcome === 'ok')).toBe(true);
   });
 
+  it('finds the ceiling within 2% in at most 4 trials when peak memory has two regimes', async () => {
+    // As measured for the TF.js cnn on wasm: an optimizer-dominated peak at small batches
+    // (3.9 MB + 128 KB/example) and an activation-dominated one at large batches (297 KB/example).
+    const session = await open({
+      fixedBytes: 3.9e6,
+      bytesPerExample: 128e3,
+      secondRegime: { fixedBytes: 0, bytesPerExample: 297e3 },
+      memoryBudgetBytes: 256 * MiB,
+    });
+    const truth = session.truth().maxBatch; // floor(268435456 / 297000) = 903
+    const result = await searchMemoryCeiling(session, { maxBatchSize: 4096 });
+    if (result.kind !== 'found') throw new Error(result.kind);
+    expect(result.maxBatch).toBeLessThanOrEqual(truth);
+    expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
+    expect(result.trials.length).toBeLessThanOrEqual(4);
+  });
+
   it('lightning and accelerate baselines need many more trials for the same answer', async () => {
     const counts: Record<string, number> = {};
     for (const strategy of MEMORY_SEARCH_STRATEGIES) {

@@ -39,6 +39,11 @@ export interface FakeEngineOptions {
   readonly fixedBytes?: number;
   readonly bytesPerExample?: number;
   readonly memoryBudgetBytes?: number;
+  /**
+   * A second affine regime: peak = max(fixed + B·perExample, this), as when the optimizer
+   * update peaks at small batches and activations at large ones.
+   */
+  readonly secondRegime?: { readonly fixedBytes: number; readonly bytesPerExample: number };
   /** Simulate a backend limit (not memory) at and above this batch size. */
   readonly limitAtBatchSize?: number;
 }
@@ -67,11 +72,13 @@ export class FakeSession implements TrainingSession {
   readonly engine = { name: 'fake', backend: 'simulated', version: '1' } as const;
   readonly workload;
   readonly memoryBudgetBytes: number;
-  private readonly problem: LinearRegressionProblem;
-  private readonly random: Random;
-  private readonly settings: Required<Omit<FakeEngineOptions, 'limitAtBatchSize'>> & {
-    limitAtBatchSize?: number;
-  };
+  private problem: LinearRegressionProblem;
+  private random: Random;
+  private readonly seed: number;
+  private readonly settings: Required<
+    Omit<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime'>
+  > &
+    Pick<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime'>;
   private readonly learningRate: number;
   private stepCount = 0;
   private disposed = false;
@@ -89,12 +96,8 @@ export class FakeSession implements TrainingSession {
     };
     this.memoryBudgetBytes =
       engineOptions.memoryBudgetBytes ?? options.memoryBudgetBytes ?? DEFAULTS.memoryBudgetBytes;
-    this.problem = new LinearRegressionProblem({
-      dimension: this.settings.dimension,
-      deltaNorm: this.settings.deltaNorm,
-      noiseStd: this.settings.noiseStd,
-      seed: spec.seed,
-    });
+    this.seed = spec.seed;
+    this.problem = this.freshProblem();
     this.random = createRandom(spec.seed + 1);
     this.workload = {
       model: spec.model,
@@ -108,22 +111,45 @@ export class FakeSession implements TrainingSession {
     this.learningRate = spec.learningRate;
   }
 
+  private freshProblem(): LinearRegressionProblem {
+    return new LinearRegressionProblem({
+      dimension: this.settings.dimension,
+      deltaNorm: this.settings.deltaNorm,
+      noiseStd: this.settings.noiseStd,
+      seed: this.seed,
+    });
+  }
+
+  async reset(): Promise<void> {
+    this.assertOpen();
+    this.problem = this.freshProblem();
+    this.stepCount = 0;
+  }
+
   /** The exact answers the probes should find. */
   truth(): FakeTruth {
-    const { fixedBytes, bytesPerExample, fixedSeconds, examplesPerSecond } = this.settings;
+    const { fixedSeconds, examplesPerSecond } = this.settings;
+    let maxBatch = 0;
+    for (let step = 2 ** 30; step >= 1; step = Math.floor(step / 2)) {
+      if (
+        maxBatch + step <= this.settings.datasetSize &&
+        this.peakBytes(maxBatch + step) <= this.memoryBudgetBytes
+      ) {
+        maxBatch += step;
+      }
+    }
     return {
       ...this.problem.truth(),
-      maxBatch: Math.min(
-        this.settings.datasetSize,
-        Math.floor((this.memoryBudgetBytes - fixedBytes) / bytesPerExample),
-      ),
+      maxBatch,
       fixedSeconds,
       examplesPerSecond,
     };
   }
 
   private peakBytes(batchSize: number): number {
-    return this.settings.fixedBytes + this.settings.bytesPerExample * batchSize;
+    const first = this.settings.fixedBytes + this.settings.bytesPerExample * batchSize;
+    const second = this.settings.secondRegime;
+    return second ? Math.max(first, second.fixedBytes + second.bytesPerExample * batchSize) : first;
   }
 
   private stepSeconds(batchSize: number): number {

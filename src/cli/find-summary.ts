@@ -1,0 +1,74 @@
+// The terminal summary of a `find` run: a short table, the candidates, and a few sentences that
+// explain the trade-off in plain words.
+
+import { candidateRows } from '../report/candidates-table.js';
+import type { FindReport } from '../report/find-report-schema.js';
+import { formatBytes, formatNumber, formatTable } from '../report/format.js';
+
+export function renderFindSummary(report: FindReport): string {
+  const w = report.workload;
+  const lines: string[] = [];
+  lines.push(
+    `batchwise find: ${w.model} on ${w.data} (${w.datasetSize.toLocaleString('en-US')} examples, ` +
+      `${w.parameterCount.toLocaleString('en-US')} parameters) · ${report.engine.name} on ${report.engine.backend} · ${report.status}`,
+    '',
+  );
+  for (const message of report.messages) lines.push(`  ! ${message}`);
+  const r = report.recommendation;
+  if (!r) {
+    lines.push('  No recommendation could be made (see the messages above).');
+    return `${lines.join('\n')}\n`;
+  }
+  const b = report.noise.bSimple;
+  const rows: [string, string][] = [
+    ['Recommended batch size', `${r.batchSize}  (${r.regime}; ${r.basis})`],
+    [
+      'Learning rate',
+      `${formatNumber(r.learningRate)}  (${r.learningRateRule} rule, from ${w.learningRate} at batch ${w.learningRateBatchSize})`,
+    ],
+    [
+      'Warmup',
+      r.warmup ? `${r.warmup.steps} steps (${formatNumber(r.warmup.epochs)} epochs)` : 'not needed',
+    ],
+    ['Steps per epoch', String(r.stepsPerEpoch)],
+  ];
+  if (r.stepsToTarget !== undefined && r.stepsToTarget !== null) {
+    rows.push(['Steps to target', `${r.stepsToTarget} (${formatNumber(r.epochsToTarget)} epochs)`]);
+  }
+  if (r.tokensPerBatch !== undefined && r.tokensPerBatch !== null)
+    rows.push(['Tokens per batch', formatNumber(r.tokensPerBatch)]);
+  rows.push(
+    [
+      'Memory ceiling',
+      `${formatNumber(report.memory.maxBatch)}${report.memory.capped ? ' (the data or --max-batch caps it)' : ''} in ${formatBytes(report.settings.memoryBudgetBytes)}`,
+    ],
+    [
+      'Throughput',
+      report.throughput.fit.kind === 'fitted'
+        ? `peak ${formatNumber(report.throughput.fit.peakExamplesPerSecond)} examples/s; 90% of it from batch ${formatNumber(report.throughput.fit.saturation?.batchSize)}`
+        : '–',
+    ],
+    [
+      'Gradient noise scale',
+      b.kind === 'measured'
+        ? `B_simple ${formatNumber(b.value)} (95% CI ${formatNumber(b.ci95?.[0])}–${formatNumber(b.ci95?.[1])})`
+        : `not measurable yet${b.lowerBound ? `, at least ${formatNumber(b.lowerBound)}` : ''}`,
+    ],
+    ['Confidence', r.confidence.level],
+  );
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [key, value] of rows) lines.push(`  ${key.padEnd(width)}  ${value}`);
+  lines.push('');
+  const table = candidateRows(report);
+  lines.push(
+    ...formatTable(table.header, table.rows)
+      .split('\n')
+      .map((l) => `  ${l}`),
+    '',
+  );
+  for (const sentence of [...r.explanation, ...r.tradeOffs, r.confidence.statement])
+    lines.push(`  ${sentence}`);
+  if (r.beyondMemory) lines.push(`  Note: ${r.beyondMemory.note}.`);
+  for (const d of r.diagnostics) lines.push(`  ! ${d}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,411 @@
+// The TF.js engine's training session: one workload (model, data, optimizer) on one backend.
+// Each step reads its loss before applying the update, so a NaN step is recorded and the
+// weights stay usable; memory trials are guarded by a memory model fitted on the session's own
+// measurements, so a batch predicted over the budget is an `oom` outcome without running.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { fitMemoryModel, predictPeakBytes } from '../../analysis/memory-model.js';
+import { createRandom, type Random } from '../../analysis/random.js';
+import { type Batch, type Dataset, gatherBatch, targetsPerExample } from '../../data/dataset.js';
+import { loadDataset } from '../../data/load-dataset.js';
+import { createEpochSampler, sampleWithoutReplacement } from '../../data/sampling.js';
+import { BatchwiseError, requireInteger } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import type {
+  EngineInfo,
+  EngineOptions,
+  GradientNormsOptions,
+  GradientNormsOutcome,
+  MemoryOptions,
+  MemoryOutcome,
+  StepRecord,
+  TrainingSession,
+  TrainOptions,
+  TrainOutcome,
+  TrialFailure,
+  WorkloadInfo,
+  WorkloadSpec,
+} from '../engine.js';
+import { type BackendInfo, selectBackend } from './backend.js';
+import { classifyBackendError } from './classify-error.js';
+import { defaultMemoryBudgetBytes } from './memory-budget.js';
+import { measureMemoryIsolated } from './memory-isolation.js';
+import type { ModelContext, TfjsModel } from './model.js';
+import { buildModel } from './models/build-model.js';
+import { createOptimizer, type TrainingOptimizer } from './optimizers.js';
+
+type Sampler = ReturnType<typeof createEpochSampler>;
+
+function vocabularySizeOf(dataset: Dataset): number | undefined {
+  if (dataset.target.kind === 'next-token') return dataset.target.vocabularySize;
+  if (dataset.inputDtype !== 'int32') return undefined;
+  if (dataset.vocabulary) return dataset.vocabulary.length;
+  let max = 0;
+  for (const id of dataset.inputs) if (id > max) max = id;
+  return max + 1;
+}
+
+function tokensPerExampleOf(dataset: Dataset): number | undefined {
+  if (dataset.target.kind !== 'next-token') return undefined;
+  if (dataset.paddingId === undefined) return targetsPerExample(dataset);
+  let real = 0;
+  for (const id of dataset.targets) if (id !== dataset.paddingId) real++;
+  return real / dataset.size;
+}
+
+export class TfjsSession implements TrainingSession {
+  readonly engine: EngineInfo;
+  readonly workload: WorkloadInfo;
+  readonly memoryBudgetBytes: number;
+  private readonly spec: WorkloadSpec;
+  private readonly backend: BackendInfo;
+  private readonly dataset: Dataset;
+  private readonly modelContext: ModelContext;
+  private model: TfjsModel;
+  private optimizer: TrainingOptimizer;
+  private sampler: Sampler;
+  private noiseRandom: Random;
+  private readonly memoryPoints: { batchSize: number; peakBytes: number }[] = [];
+  private stepCount = 0;
+  private disposed = false;
+
+  private constructor(parts: {
+    spec: WorkloadSpec;
+    backend: BackendInfo;
+    dataset: Dataset;
+    modelContext: ModelContext;
+    model: TfjsModel;
+    optimizer: TrainingOptimizer;
+    memoryBudgetBytes: number;
+  }) {
+    this.modelContext = parts.modelContext;
+    this.spec = parts.spec;
+    this.backend = parts.backend;
+    this.dataset = parts.dataset;
+    this.model = parts.model;
+    this.optimizer = parts.optimizer;
+    this.memoryBudgetBytes = parts.memoryBudgetBytes;
+    this.sampler = createEpochSampler(parts.dataset.size, parts.spec.seed);
+    this.noiseRandom = createRandom(parts.spec.seed + 7919);
+    this.engine = {
+      name: 'tfjs',
+      backend: parts.backend.name,
+      version: `${VERSION} (TF.js ${tf.version_core})`,
+      details: parts.backend.details,
+    };
+    const tokensPerExample = tokensPerExampleOf(parts.dataset);
+    this.workload = {
+      model: parts.model.name,
+      data: parts.dataset.name,
+      datasetSize: parts.dataset.size,
+      inputShape: parts.dataset.inputShape,
+      parameterCount: parts.model.parameterCount,
+      optimizer: parts.spec.optimizer,
+      learningRate: parts.spec.learningRate,
+      ...(tokensPerExample !== undefined ? { tokensPerExample } : {}),
+    };
+  }
+
+  static async open(spec: WorkloadSpec, options: EngineOptions = {}): Promise<TfjsSession> {
+    const backend = await selectBackend(options.backend ?? 'auto');
+    const dataset = await loadDataset({
+      data: spec.data,
+      ...(spec.label !== undefined ? { label: spec.label } : {}),
+      options: spec.dataOptions ?? {},
+      seed: spec.seed,
+    });
+    const vocabularySize = vocabularySizeOf(dataset);
+    const modelContext: ModelContext = {
+      inputShape: dataset.inputShape,
+      inputDtype: dataset.inputDtype,
+      target: dataset.target,
+      ...(dataset.paddingId !== undefined ? { paddingId: dataset.paddingId } : {}),
+      seed: spec.seed,
+      options: {
+        ...(vocabularySize !== undefined ? { vocabularySize } : {}),
+        ...(spec.modelOptions ?? {}),
+      },
+    };
+    const model = await buildModel(spec.model, modelContext);
+    const optimizer = createOptimizer(spec.optimizer, spec.learningRate);
+    return new TfjsSession({
+      spec,
+      backend,
+      dataset,
+      modelContext,
+      model,
+      optimizer,
+      memoryBudgetBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(backend.name),
+    });
+  }
+
+  private assertUsable(batchSize: number): void {
+    if (this.disposed)
+      throw new BatchwiseError('invalid-argument', 'the training session was disposed');
+    requireInteger('batchSize', batchSize);
+    if (batchSize > this.dataset.size) {
+      throw new BatchwiseError(
+        'invalid-argument',
+        `batch size ${batchSize} is larger than the data (${this.dataset.size} examples in ${this.dataset.name})`,
+      );
+    }
+  }
+
+  private tensors(batch: Batch): { inputs: tf.Tensor; targets: tf.Tensor } {
+    const inputs = tf.tensor(
+      batch.inputs,
+      [batch.size, ...this.dataset.inputShape],
+      this.dataset.inputDtype,
+    );
+    const targetShape =
+      this.dataset.target.kind === 'classes'
+        ? [batch.size]
+        : [batch.size, targetsPerExample(this.dataset)];
+    return { inputs, targets: tf.tensor(batch.targets, targetShape, 'int32') };
+  }
+
+  /** Loss and gradients of one batch, kept outside any tidy; the caller disposes them. */
+  private lossAndGradients(batch: Batch): { loss: tf.Scalar; grads: tf.NamedTensorMap } {
+    return tf.tidy(() => {
+      const { inputs, targets } = this.tensors(batch);
+      const { value, grads } = tf.variableGrads(
+        () => this.model.loss(inputs, targets),
+        [...this.model.variables],
+      );
+      return { loss: value, grads };
+    });
+  }
+
+  /** One optimizer step: the update is applied only when the loss is finite. */
+  private step(batch: Batch): number {
+    const { loss, grads } = this.lossAndGradients(batch);
+    try {
+      const value = loss.dataSync()[0]!;
+      if (Number.isFinite(value)) this.optimizer.apply(grads, this.model.variables);
+      return value;
+    } finally {
+      loss.dispose();
+      tf.dispose(grads);
+    }
+  }
+
+  /**
+   * An oom outcome when the session's memory model predicts the batch over the budget. Memory
+   * trials first profile batches 1 and 2 (real steps) when the model lacks points; training and
+   * gradient norms only use the points already there, so they never take hidden steps (the
+   * probes always measure memory first).
+   */
+  private async guard(
+    batchSize: number,
+    profileIfNeeded = true,
+  ): Promise<TrialFailure | undefined> {
+    const refused = this.memoryPoints.find(
+      (p) => p.batchSize <= batchSize && p.peakBytes > this.memoryBudgetBytes,
+    );
+    if (refused) {
+      return {
+        kind: 'oom',
+        message: `batch ${refused.batchSize} already exceeded the memory budget`,
+        peakBytes: refused.peakBytes,
+      };
+    }
+    if (batchSize <= 2) return undefined;
+    for (const small of profileIfNeeded ? [1, 2] : []) {
+      if (!this.memoryPoints.some((p) => p.batchSize === small)) await this.profile(small);
+    }
+    // Peak memory is the larger of affine regimes (e.g. the optimizer update at small batches,
+    // activations at large ones): extrapolate from the two largest batches measured.
+    const largest = [...new Map(this.memoryPoints.map((p) => [p.batchSize, p])).values()]
+      .sort((a, b) => b.batchSize - a.batchSize)
+      .slice(0, 2);
+    const fit = fitMemoryModel(largest);
+    if (fit.kind !== 'fitted') return undefined;
+    const predicted = predictPeakBytes(fit, batchSize);
+    // Near the budget the real trial decides (the probes isolate it); refuse clear excesses.
+    if (predicted <= 1.1 * this.memoryBudgetBytes) return undefined;
+    return {
+      kind: 'oom',
+      message: `batch ${batchSize} is predicted to need ${Math.round(predicted)} bytes, over the budget of ${this.memoryBudgetBytes}`,
+      predictedPeakBytes: predicted,
+    };
+  }
+
+  /** Peak bytes of one real training step (it counts as a step), recorded for the guard. */
+  private async profile(batchSize: number): Promise<{ peakBytes: number; seconds: number }> {
+    const batch = gatherBatch(this.dataset, this.sampler.next(batchSize));
+    const started = performance.now();
+    const info = await tf.profile(() => {
+      this.step(batch);
+    });
+    this.stepCount++;
+    const result = { peakBytes: info.peakBytes, seconds: (performance.now() - started) / 1000 };
+    this.memoryPoints.push({ batchSize, peakBytes: result.peakBytes });
+    return result;
+  }
+
+  async train(options: TrainOptions): Promise<TrainOutcome> {
+    this.assertUsable(options.batchSize);
+    requireInteger('steps', options.steps);
+    const refused = await this.guard(options.batchSize, false);
+    if (refused) return { ...refused, steps: [] };
+    const steps: StepRecord[] = [];
+    for (let i = 0; i < options.steps; i++) {
+      if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted', steps };
+      const batch = gatherBatch(this.dataset, this.sampler.next(options.batchSize));
+      let loss: number;
+      const started = performance.now();
+      try {
+        loss = this.step(batch);
+      } catch (error) {
+        return { ...classifyBackendError(error), steps };
+      }
+      const record: StepRecord = {
+        step: this.stepCount++,
+        batchSize: options.batchSize,
+        seconds: (performance.now() - started) / 1000,
+        loss,
+        ...(batch.tokens !== undefined ? { tokens: batch.tokens } : {}),
+      };
+      steps.push(record);
+      options.onStep?.(record);
+      if (!Number.isFinite(loss)) {
+        return {
+          kind: 'diverged',
+          message: `the loss became ${loss} at step ${record.step} (batch ${options.batchSize}, learning rate ${this.spec.learningRate}); the update was skipped`,
+          steps,
+        };
+      }
+      // Yield to the event loop so that an abort (Ctrl-C) can arrive between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { kind: 'ok', steps };
+  }
+
+  async gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome> {
+    this.assertUsable(options.microBatchSize);
+    requireInteger('microBatches', options.microBatches, 2);
+    const { microBatchSize: size, microBatches: count } = options;
+    if (size * count > this.dataset.size) {
+      throw new BatchwiseError(
+        'invalid-argument',
+        `${count} micro-batches of ${size} need ${size * count} distinct examples, the data has ${this.dataset.size}`,
+      );
+    }
+    const refused = await this.guard(size, false);
+    if (refused) return refused;
+    const indices = sampleWithoutReplacement(this.dataset.size, size * count, this.noiseRandom);
+    const started = performance.now();
+    let sums: tf.Tensor[] = [];
+    const microSqNorms: number[] = [];
+    let lossSum = 0;
+    try {
+      for (let i = 0; i < count; i++) {
+        if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted' };
+        const batch = gatherBatch(this.dataset, indices.slice(i * size, (i + 1) * size));
+        const { loss, grads } = this.lossAndGradients(batch);
+        const gradients = this.model.variables.map((v) => grads[v.name]!);
+        // Squared norms are summed one tensor at a time: tf.addN over many inputs is wrong on
+        // WebGPU (storage-buffer limit).
+        const [sqNorm, ...nextSums] = tf.tidy(() => {
+          let total = tf.scalar(0);
+          for (const g of gradients) total = tf.add(total, tf.sum(tf.square(g)));
+          const accumulated = gradients.map((g, j) =>
+            sums.length > 0 ? tf.add(sums[j]!, g) : g.clone(),
+          );
+          return [total, ...accumulated];
+        });
+        tf.dispose(sums);
+        sums = nextSums;
+        microSqNorms.push(sqNorm!.dataSync()[0]!);
+        lossSum += loss.dataSync()[0]!;
+        tf.dispose([sqNorm!, loss]);
+        tf.dispose(grads);
+      }
+      const accumulated = tf.tidy(() => {
+        let total = tf.scalar(0);
+        for (const s of sums) total = tf.add(total, tf.sum(tf.square(tf.div(s, count))));
+        return total;
+      });
+      const accumulatedSqNorm = accumulated.dataSync()[0]!;
+      accumulated.dispose();
+      const loss = lossSum / count;
+      if (!Number.isFinite(loss) || !microSqNorms.every(Number.isFinite)) {
+        return {
+          kind: 'diverged',
+          message: `non-finite loss or gradient at step ${this.stepCount}`,
+        };
+      }
+      return {
+        kind: 'ok',
+        microBatchSize: size,
+        microSqNorms,
+        accumulatedSqNorm,
+        loss,
+        populationSize: this.dataset.size,
+        step: this.stepCount,
+        seconds: (performance.now() - started) / 1000,
+      };
+    } catch (error) {
+      return classifyBackendError(error);
+    } finally {
+      tf.dispose(sums);
+    }
+  }
+
+  async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
+    this.assertUsable(options.batchSize);
+    const { batchSize } = options;
+    const refused = await this.guard(batchSize);
+    if (refused) return { ...refused, batchSize };
+    if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted', batchSize };
+    if (options.isolated) {
+      const outcome = await measureMemoryIsolated(this.spec, {
+        backend: this.backend.name,
+        memoryBudgetBytes: this.memoryBudgetBytes,
+        batchSize,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (outcome.kind === 'ok')
+        this.memoryPoints.push({ batchSize, peakBytes: outcome.peakBytes });
+      return outcome;
+    }
+    try {
+      const { peakBytes, seconds } = await this.profile(batchSize);
+      if (peakBytes > this.memoryBudgetBytes) {
+        return {
+          kind: 'oom',
+          message: `batch ${batchSize} peaked at ${peakBytes} bytes, over the budget`,
+          peakBytes,
+          batchSize,
+        };
+      }
+      return { kind: 'ok', batchSize, peakBytes, seconds };
+    } catch (error) {
+      return { ...classifyBackendError(error), batchSize };
+    }
+  }
+
+  async reset(): Promise<void> {
+    if (this.disposed)
+      throw new BatchwiseError('invalid-argument', 'the training session was disposed');
+    this.optimizer.dispose();
+    this.model.dispose();
+    this.model = await buildModel(this.spec.model, this.modelContext);
+    this.optimizer = createOptimizer(this.spec.optimizer, this.spec.learningRate);
+    this.sampler = createEpochSampler(this.dataset.size, this.spec.seed);
+    this.noiseRandom = createRandom(this.spec.seed + 7919);
+    this.stepCount = 0;
+  }
+
+  resources() {
+    const memory = tf.memory();
+    return { handles: memory.numTensors, bytes: memory.numBytes };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,458 @@
+// Evidence -> recommendation: the batch that reaches the target soonest (from the measured
+// noise scale and step time, within the memory ceiling), the alternatives beside it, the
+// learning rate and warmup that go with it, steps and epochs, and a statement of how sure
+// batchwise is. Pure: the find command gathers the evidence, this decides.
+
+import {
+  type BatchPlan,
+  computeOptimalBatch,
+  evaluatePlan,
+  type StepTimeModel,
+  timeOptimalBatch,
+} from '../analysis/batch-choice.js';
+import {
+  defaultLearningRateRule,
+  type LearningRateRule,
+  scaleLearningRate,
+  suggestWarmup,
+  type WarmupSuggestion,
+} from '../analysis/learning-rate.js';
+import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import { finitePopulationFactor, type NoiseModel } from '../analysis/time-to-target.js';
+import { describeTradeOff } from '../analysis/trade-off.js';
+import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
+import type { OptimizerName } from '../engines/engine.js';
+
+export const FRAMEWORK_DEFAULT_BATCH = 32; // Keras fit's default (SCIENCE.md §7)
+
+export interface LossPoint {
+  readonly step: number;
+  readonly batchSize: number;
+  readonly loss: number;
+}
+
+export interface RecommendationInput {
+  readonly datasetSize: number;
+  readonly tokensPerExample?: number;
+  readonly optimizer: OptimizerName;
+  /** The user's learning rate, known to work at `learningRateBatchSize`. */
+  readonly learningRate: number;
+  readonly learningRateBatchSize: number;
+  /** The largest batch measured to fit in memory; undefined when unknown. */
+  readonly memoryMaxBatch?: number;
+  readonly stepTime?: StepTimeModel;
+  /** Throughput saturation batch from the step-time fit. */
+  readonly saturationBatchSize?: number;
+  readonly noise: NoiseScaleEstimate;
+  /** Every training step taken while measuring, in order. */
+  readonly lossHistory: readonly LossPoint[];
+  readonly targetLoss?: number;
+}
+
+export type CandidateName =
+  | 'recommended'
+  | 'time-optimal'
+  | 'compute-optimal'
+  | 'saturation'
+  | 'memory-max'
+  | 'framework-default';
+
+export interface Candidate {
+  readonly name: CandidateName;
+  readonly batchSize: number;
+  /** Relative to the recommended batch (1 = the same); undefined without a noise scale. */
+  readonly relativeTime?: number;
+  readonly relativeSteps?: number;
+  readonly relativeExamples?: number;
+}
+
+export type RecommendationBasis =
+  | 'time-optimal'
+  | 'time-optimal-lower-bound'
+  | 'throughput-saturation'
+  | 'framework-default';
+
+export interface Recommendation {
+  readonly batchSize: number;
+  /** The optimum before rounding to a hardware-friendly size. */
+  readonly exactBatchSize: number;
+  readonly basis: RecommendationBasis;
+  /** The B_noise the choice used (B_simple, or its lower bound). */
+  readonly bNoise?: number;
+  readonly regime: BatchRegime;
+  readonly learningRate: number;
+  readonly learningRateRule: LearningRateRule;
+  readonly learningRateSource: string;
+  readonly warmup?: WarmupSuggestion;
+  readonly microBatch: number;
+  readonly accumulationSteps: number;
+  readonly devices: number;
+  readonly stepsPerEpoch: number;
+  readonly tokensPerBatch?: number;
+  readonly stepsToTarget?: number;
+  readonly examplesToTarget?: number;
+  readonly epochsToTarget?: number;
+  readonly targetNote?: string;
+  /** When the unconstrained optimum exceeds memory: how to reach it. */
+  readonly beyondMemory?: {
+    readonly batchSize: number;
+    readonly accumulation: { readonly microBatch: number; readonly steps: number };
+    readonly dataParallel: { readonly devices: number; readonly microBatch: number };
+    readonly note: string;
+  };
+  readonly candidates: readonly Candidate[];
+  readonly tradeOffs: readonly string[];
+  readonly confidence: {
+    readonly level: 'high' | 'medium' | 'low';
+    readonly statement: string;
+    /** Time-optimal batches at the ends of the noise scale's confidence interval. */
+    readonly batchRange?: readonly [number, number];
+  };
+  readonly explanation: readonly string[];
+  readonly diagnostics: readonly string[];
+}
+
+interface Context {
+  readonly input: RecommendationInput;
+  readonly maxBatch: number;
+  readonly stepTime?: StepTimeModel;
+}
+
+function planFor(context: Context, bNoise: number, batchSize: number): BatchPlan | undefined {
+  if (!context.stepTime) return undefined;
+  const micro = Math.min(batchSize, context.maxBatch);
+  const accumulation = Math.ceil(batchSize / micro);
+  return evaluatePlan(
+    {
+      noise: { bNoise, minSteps: 1, datasetSize: context.input.datasetSize },
+      stepTime: context.stepTime,
+    },
+    {
+      microBatch: Math.floor(batchSize / accumulation),
+      accumulationSteps: accumulation,
+      devices: 1,
+    },
+  );
+}
+
+/** The time-optimal global batch for a given B_noise under the memory and data limits. */
+function timeOptimal(context: Context, bNoise: number) {
+  return timeOptimalBatch({
+    noise: { bNoise, minSteps: 1, datasetSize: context.input.datasetSize },
+    stepTime: context.stepTime!,
+    maxMicroBatch: context.maxBatch,
+  });
+}
+
+/**
+ * Round to a hardware-friendly size when it costs at most 2% of the time: a power of two first,
+ * else a multiple of 8 (within 1%).
+ */
+function roundBatch(context: Context, bNoise: number, exact: number): number {
+  const best = planFor(context, bNoise, exact)!.seconds;
+  const fits = (b: number) => b >= 1 && b <= context.maxBatch && b <= context.input.datasetSize;
+  const power = 2 ** Math.round(Math.log2(exact));
+  const powers = [power / 2, power, power * 2].filter(fits);
+  const goodPower = powers
+    .map((b) => ({ b, t: planFor(context, bNoise, b)!.seconds }))
+    .filter((c) => c.t <= best * 1.02)
+    .sort((a, b) => a.t - b.t)[0];
+  if (goodPower) return goodPower.b;
+  const eight = Math.max(8, Math.round(exact / 8) * 8);
+  if (exact >= 16 && fits(eight) && planFor(context, bNoise, eight)!.seconds <= best * 1.01)
+    return eight;
+  return exact;
+}
+
+function smoothedLoss(history: readonly LossPoint[], index: number, window = 5): number {
+  const start = Math.max(0, index - window + 1);
+  const slice = history.slice(start, index + 1).filter((p) => Number.isFinite(p.loss));
+  return slice.reduce((s, p) => s + p.loss, 0) / Math.max(1, slice.length);
+}
+
+/**
+ * S_min to the target from the measured run: a step at batch b makes 1/(1 + B_noise·fpc(b)/b)
+ * of an exact-gradient step's progress (McCandlish et al. 2018 §2.3), so S_min is that sum over
+ * the steps until the (5-step smoothed) loss first reached the target.
+ */
+function minStepsToTarget(
+  input: RecommendationInput,
+  bNoise: number,
+): { minSteps?: number; note: string } {
+  const target = input.targetLoss!;
+  let progress = 0;
+  for (let i = 0; i < input.lossHistory.length; i++) {
+    const p = input.lossHistory[i]!;
+    progress +=
+      1 / (1 + (bNoise * finitePopulationFactor(p.batchSize, input.datasetSize)) / p.batchSize);
+    if (smoothedLoss(input.lossHistory, i) <= target) {
+      return {
+        minSteps: progress,
+        note: `the measuring run reached loss ${target} after ${i + 1} steps`,
+      };
+    }
+  }
+  const losses = input.lossHistory.map((p) => p.loss).filter(Number.isFinite);
+  const lowest = losses.length > 0 ? Math.min(...losses) : Number.NaN;
+  return {
+    note: `steps to the target were not estimated: the measuring run's loss fell to ${lowest.toPrecision(3)} but not to ${target}; train longer or set a higher --target-loss`,
+  };
+}
+
+function describeNoise(noise: NoiseScaleEstimate): string {
+  if (noise.kind === 'measured') {
+    return `The gradient noise scale B_simple is about ${Math.round(noise.value)} examples (95% interval ${Math.round(noise.ci[0])}–${Math.round(noise.ci[1])}): much smaller batches waste optimizer steps, much larger ones waste examples (McCandlish et al. 2018).`;
+  }
+  const bound =
+    noise.lowerBound !== undefined
+      ? ` It is at least ${Math.round(noise.lowerBound)} examples.`
+      : '';
+  return `The gradient noise scale is not measurable yet: ${noise.reason}.${bound}`;
+}
+
+export function recommend(input: RecommendationInput): Recommendation {
+  const diagnostics: string[] = [];
+  const explanation: string[] = [];
+  const maxBatch = Math.max(
+    1,
+    Math.min(input.memoryMaxBatch ?? input.datasetSize, input.datasetSize),
+  );
+  const context: Context = {
+    input,
+    maxBatch,
+    ...(input.stepTime ? { stepTime: input.stepTime } : {}),
+  };
+  if (input.memoryMaxBatch === undefined)
+    diagnostics.push('the memory ceiling is unknown: the batch is capped by the data size only');
+  if (!input.stepTime)
+    diagnostics.push(
+      'the step time could not be modelled: the time-optimal batch cannot be computed',
+    );
+
+  let bNoise: number | undefined;
+  let basis: RecommendationBasis;
+  if (input.noise.kind === 'measured') {
+    bNoise = input.noise.value;
+    basis = 'time-optimal';
+  } else if (input.noise.lowerBound !== undefined) {
+    bNoise = input.noise.lowerBound;
+    basis = 'time-optimal-lower-bound';
+    diagnostics.push(
+      `noise scale not measurable yet (${input.noise.reason}); using its lower bound ${Math.round(bNoise)}`,
+    );
+  } else {
+    basis = input.saturationBatchSize !== undefined ? 'throughput-saturation' : 'framework-default';
+    diagnostics.push(`noise scale not measurable yet: ${input.noise.reason}`);
+  }
+  if (input.optimizer === 'adam' || input.optimizer === 'adamw') {
+    diagnostics.push(
+      "Adam preconditions the gradient: B_simple on raw gradients is a rougher proxy for Adam's critical batch (SCIENCE.md §1)",
+    );
+  }
+
+  let exact: number;
+  let beyondMemory: Recommendation['beyondMemory'];
+  if (bNoise !== undefined && context.stepTime) {
+    const choice = timeOptimal(context, bNoise);
+    exact = choice.plan.globalBatch;
+    const unconstrained = Math.round(choice.unconstrainedBatch);
+    if (
+      choice.limitedBy === 'memory' &&
+      Number.isFinite(unconstrained) &&
+      unconstrained > maxBatch
+    ) {
+      const devices = Math.ceil(unconstrained / maxBatch);
+      const accumulationSteps = Math.ceil(unconstrained / maxBatch);
+      beyondMemory = {
+        batchSize: unconstrained,
+        accumulation: {
+          microBatch: Math.floor(unconstrained / accumulationSteps),
+          steps: accumulationSteps,
+        },
+        dataParallel: { devices, microBatch: Math.floor(unconstrained / devices) },
+        note: `the unconstrained optimum ${unconstrained} exceeds the memory ceiling ${maxBatch}: gradient accumulation reaches it without a speed gain on one device; ${devices} data-parallel devices of this kind would run it at micro-batch ${Math.floor(unconstrained / devices)}`,
+      };
+    }
+  } else if (basis === 'throughput-saturation') {
+    exact = Math.max(1, Math.min(Math.round(input.saturationBatchSize!), maxBatch));
+  } else {
+    exact = Math.min(FRAMEWORK_DEFAULT_BATCH, maxBatch);
+  }
+  const batchSize =
+    bNoise !== undefined && context.stepTime ? roundBatch(context, bNoise, exact) : exact;
+
+  // Learning rate and warmup.
+  const rule = defaultLearningRateRule(input.optimizer, bNoise !== undefined);
+  const scaled = scaleLearningRate({
+    rule,
+    baseLearningRate: input.learningRate,
+    baseBatchSize: input.learningRateBatchSize,
+    batchSize,
+    ...(bNoise !== undefined ? { bNoise } : {}),
+  });
+  const perEpoch = stepsPerEpoch(input.datasetSize, batchSize);
+
+  // Steps to the target.
+  let target: {
+    stepsToTarget?: number;
+    examplesToTarget?: number;
+    epochsToTarget?: number;
+    targetNote?: string;
+  } = {};
+  if (input.targetLoss !== undefined && bNoise !== undefined) {
+    const estimate = minStepsToTarget(input, bNoise);
+    if (estimate.minSteps !== undefined) {
+      const model: NoiseModel = {
+        bNoise,
+        minSteps: estimate.minSteps,
+        datasetSize: input.datasetSize,
+      };
+      const steps = Math.ceil(
+        model.minSteps *
+          (1 + (bNoise * finitePopulationFactor(batchSize, input.datasetSize)) / batchSize),
+      );
+      target = {
+        stepsToTarget: steps,
+        examplesToTarget: steps * batchSize,
+        epochsToTarget: (steps * batchSize) / input.datasetSize,
+        targetNote: estimate.note,
+      };
+    } else {
+      target = { targetNote: estimate.note };
+      diagnostics.push(estimate.note);
+    }
+  } else if (input.targetLoss !== undefined) {
+    target = { targetNote: 'steps to the target need a measured noise scale' };
+  }
+  const warmup = suggestWarmup({
+    factor: scaled.factor,
+    stepsPerEpoch: perEpoch,
+    ...(target.stepsToTarget !== undefined ? { totalSteps: target.stepsToTarget } : {}),
+  });
+
+  // Candidates, relative to the recommendation.
+  const named: { name: CandidateName; batchSize: number }[] = [{ name: 'recommended', batchSize }];
+  if (bNoise !== undefined && context.stepTime) {
+    named.push({ name: 'time-optimal', batchSize: exact });
+    const compute = computeOptimalBatch({
+      noise: { bNoise, minSteps: 1, datasetSize: input.datasetSize },
+      stepTime: context.stepTime,
+      maxMicroBatch: maxBatch,
+    });
+    named.push({ name: 'compute-optimal', batchSize: compute.plan.globalBatch });
+  }
+  if (input.saturationBatchSize !== undefined && Number.isFinite(input.saturationBatchSize)) {
+    named.push({
+      name: 'saturation',
+      batchSize: Math.max(1, Math.min(Math.round(input.saturationBatchSize), maxBatch)),
+    });
+  }
+  named.push({ name: 'memory-max', batchSize: maxBatch });
+  named.push({
+    name: 'framework-default',
+    batchSize: Math.min(FRAMEWORK_DEFAULT_BATCH, input.datasetSize),
+  });
+  const reference = bNoise !== undefined ? planFor(context, bNoise, batchSize) : undefined;
+  const candidates: Candidate[] = named.map(({ name, batchSize: b }) => {
+    const plan = bNoise !== undefined ? planFor(context, bNoise, b) : undefined;
+    if (!plan || !reference) return { name, batchSize: b };
+    return {
+      name,
+      batchSize: b,
+      relativeTime: plan.seconds / reference.seconds,
+      relativeSteps: plan.steps / reference.steps,
+      relativeExamples: plan.examples / reference.examples,
+    };
+  });
+
+  const tradeOffs: string[] = [];
+  if (reference && bNoise !== undefined) {
+    const seen = new Set<number>([batchSize]);
+    for (const name of ['framework-default', 'memory-max', 'compute-optimal'] as const) {
+      const candidate = candidates.find((c) => c.name === name);
+      if (!candidate || seen.has(candidate.batchSize)) continue;
+      seen.add(candidate.batchSize);
+      tradeOffs.push(
+        describeTradeOff(reference, planFor(context, bNoise, candidate.batchSize)!).sentence,
+      );
+    }
+  }
+
+  // Confidence.
+  let confidence: Recommendation['confidence'];
+  if (input.noise.kind === 'measured' && context.stepTime) {
+    const [low, high] = input.noise.ci;
+    const ends = [low, high].filter((v) => v > 0 && Number.isFinite(v));
+    const range = ends.map((v) => timeOptimal(context, v).plan.globalBatch);
+    const penalty = Math.max(
+      0,
+      ...ends.map((v) => {
+        const best = timeOptimal(context, v).plan.seconds;
+        return planFor(context, v, batchSize)!.seconds / best - 1;
+      }),
+    );
+    const level = penalty <= 0.1 ? 'high' : penalty <= 0.3 ? 'medium' : 'low';
+    const batchRange: [number, number] = [
+      Math.min(...range, batchSize),
+      Math.max(...range, batchSize),
+    ];
+    confidence = {
+      level,
+      statement:
+        `Anywhere in the noise scale's 95% interval the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
+        `and batch ${batchSize} is at most ${(penalty * 100).toFixed(0)}% slower than it. ` +
+        'B_simple predicts the critical batch only to within about an order of magnitude (McCandlish et al. 2018), so treat the choice as a well-founded starting point.',
+      batchRange,
+    };
+  } else {
+    confidence = {
+      level: 'low',
+      statement:
+        basis === 'time-optimal-lower-bound'
+          ? 'The noise scale is known only from below, so the batch may be too small: measure longer for a firmer answer.'
+          : 'Without a measured noise scale the batch rests on throughput alone: measure longer for a statistically grounded answer.',
+    };
+  }
+
+  explanation.push(describeNoise(input.noise));
+  if (basis === 'time-optimal' || basis === 'time-optimal-lower-bound') {
+    explanation.push(
+      `Time to the target is steps × seconds per step, S(B)·t(B); batch ${batchSize} makes it least within the memory ceiling of ${maxBatch}.`,
+    );
+  } else if (basis === 'throughput-saturation') {
+    explanation.push(
+      `Batch ${batchSize} is where throughput reaches 90% of its peak, within the memory ceiling of ${maxBatch}.`,
+    );
+  } else {
+    explanation.push(`Batch ${batchSize} is the framework default, kept for lack of evidence.`);
+  }
+  explanation.push(
+    `Learning rate ${scaled.learningRate.toPrecision(3)}: ${input.learningRate} at batch ${input.learningRateBatchSize} scaled by the ${rule} rule (${scaled.source}).`,
+  );
+
+  return {
+    batchSize,
+    exactBatchSize: exact,
+    basis,
+    ...(bNoise !== undefined ? { bNoise } : {}),
+    regime: batchRegime(batchSize, input.datasetSize),
+    learningRate: scaled.learningRate,
+    learningRateRule: rule,
+    learningRateSource: scaled.source,
+    ...(warmup ? { warmup } : {}),
+    microBatch: batchSize,
+    accumulationSteps: 1,
+    devices: 1,
+    stepsPerEpoch: perEpoch,
+    ...(input.tokensPerExample !== undefined
+      ? { tokensPerBatch: batchSize * input.tokensPerExample }
+      : {}),
+    ...target,
+    ...(beyondMemory ? { beyondMemory } : {}),
+    candidates,
+    tradeOffs,
+    confidence,
+    explanation,
+    diagnostics,
+  };
+}

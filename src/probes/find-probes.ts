@@ -1,0 +1,135 @@
+// The measurement protocol of `batchwise find` (docs/measurement.md): memory ceiling, then
+// throughput over batch sizes up to it, then the gradient noise scale along a short training run.
+// Each probe's result is kept even when a later one fails or the run is interrupted.
+
+import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import type { Smoothing } from '../analysis/smoothing.js';
+import type { StepRecord, TrainingSession } from '../engines/engine.js';
+import {
+  type MemorySearchResult,
+  type MemorySearchStrategy,
+  type MemoryTrial,
+  searchMemoryCeiling,
+} from './memory-search.js';
+import { type NoiseMeasurement, type NoiseProbeResult, probeNoise } from './noise-probe.js';
+import {
+  probeThroughput,
+  type ThroughputPoint,
+  type ThroughputResult,
+  throughputBatchSizes,
+} from './throughput-probe.js';
+
+export interface FindSettings {
+  /** Largest batch considered: min(data size, --max-batch). */
+  readonly maxBatch: number;
+  readonly memorySearch: MemorySearchStrategy;
+  readonly throughputBatchCount: number;
+  readonly warmupSteps: number;
+  readonly minSteps: number;
+  readonly minSeconds: number;
+  readonly maxSecondsPerBatch: number;
+  readonly noiseTrainBatchSize: number;
+  readonly noiseMicroBatchSize: number;
+  /** The noise probe may grow its micro-batch up to this size while the signal is too weak. */
+  readonly noiseMaxMicroBatchSize: number;
+  readonly noiseMicroBatches: number;
+  readonly noiseMeasureEvery: number;
+  readonly noiseMeasurements: number;
+  readonly smoothing: Smoothing;
+}
+
+export type FindEvent =
+  | { readonly kind: 'phase'; readonly phase: 'memory' | 'throughput' | 'noise' }
+  | { readonly kind: 'memory-trial'; readonly trial: MemoryTrial }
+  | { readonly kind: 'throughput-point'; readonly point: ThroughputPoint }
+  | {
+      readonly kind: 'noise-measurement';
+      readonly measurement: NoiseMeasurement;
+      readonly estimate: NoiseScaleEstimate;
+    };
+
+export interface FindEvidence {
+  readonly memory?: MemorySearchResult;
+  readonly throughput?: ThroughputResult;
+  readonly noise?: NoiseProbeResult;
+  /** The training steps of the noise run, from the initial weights, in order. */
+  readonly steps: readonly StepRecord[];
+  readonly interrupted: boolean;
+  /** Why a probe could not run or ended early. */
+  readonly messages: readonly string[];
+}
+
+export async function runFindProbes(
+  session: TrainingSession,
+  settings: FindSettings,
+  options: { signal?: AbortSignal; onEvent?: (event: FindEvent) => void } = {},
+): Promise<FindEvidence> {
+  const { signal, onEvent } = options;
+  const messages: string[] = [];
+  const withSignal = signal ? { signal } : {};
+
+  onEvent?.({ kind: 'phase', phase: 'memory' });
+  const memory = await searchMemoryCeiling(session, {
+    strategy: settings.memorySearch,
+    maxBatchSize: settings.maxBatch,
+    ...withSignal,
+    onTrial: (trial) => onEvent?.({ kind: 'memory-trial', trial }),
+  });
+  if (memory.kind !== 'found') messages.push(`memory: ${memory.message}`);
+  const ceiling =
+    memory.kind === 'found'
+      ? memory.maxBatch
+      : memory.kind === 'interrupted'
+        ? memory.maxBatch
+        : undefined;
+  if (signal?.aborted || ceiling === undefined) {
+    return { memory, steps: [], interrupted: Boolean(signal?.aborted), messages };
+  }
+
+  onEvent?.({ kind: 'phase', phase: 'throughput' });
+  const throughput = await probeThroughput(session, {
+    batchSizes: throughputBatchSizes(ceiling, settings.throughputBatchCount),
+    warmupSteps: settings.warmupSteps,
+    minSteps: settings.minSteps,
+    minSeconds: settings.minSeconds,
+    maxSeconds: settings.maxSecondsPerBatch,
+    ...withSignal,
+    onPoint: (point) => onEvent?.({ kind: 'throughput-point', point }),
+  });
+  if (signal?.aborted) return { memory, throughput, steps: [], interrupted: true, messages };
+
+  // The noise scale is measured along training from the initial weights: the probes above
+  // trained the model (with every batch size), and B_noise depends on where training is.
+  await session.reset();
+  onEvent?.({ kind: 'phase', phase: 'noise' });
+  const datasetSize = session.workload.datasetSize;
+  if (datasetSize < 2) {
+    messages.push(`noise: the data has ${datasetSize} example; the noise scale needs at least 2`);
+    return { memory, throughput, steps: [], interrupted: false, messages };
+  }
+  const microBatches = Math.max(2, Math.min(settings.noiseMicroBatches, datasetSize));
+  const maxMicro = Math.max(1, Math.min(ceiling, Math.floor(datasetSize / microBatches)));
+  const noise = await probeNoise(session, {
+    trainBatchSize: Math.min(settings.noiseTrainBatchSize, ceiling),
+    microBatchSize: Math.min(settings.noiseMicroBatchSize, maxMicro),
+    maxMicroBatchSize: Math.min(settings.noiseMaxMicroBatchSize, maxMicro),
+    microBatches,
+    measureEvery: settings.noiseMeasureEvery,
+    measurements: settings.noiseMeasurements,
+    estimator: { smoothing: settings.smoothing },
+    ...withSignal,
+    onMeasurement: (measurement, estimate) =>
+      onEvent?.({ kind: 'noise-measurement', measurement, estimate }),
+  });
+  if (noise.outcome !== 'ok' && noise.outcome !== 'aborted')
+    messages.push(`noise: ${noise.outcome}: ${noise.message ?? ''}`.trim());
+  return {
+    memory,
+    throughput,
+    noise,
+    // Training from the initial weights: the loss history that steps to the target rest on.
+    steps: noise.trainingSteps,
+    interrupted: Boolean(signal?.aborted) || noise.outcome === 'aborted',
+    messages,
+  };
+}

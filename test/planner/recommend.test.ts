@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { affineStepTime } from '../../src/analysis/batch-choice.js';
+import type { NoiseScaleEstimate } from '../../src/analysis/noise-scale.js';
+import { type RecommendationInput, recommend } from '../../src/planner/recommend.js';
+
+function measured(value: number, low: number, high: number): NoiseScaleEstimate {
+  const common = {
+    gradientSqNorm: { mean: 1, standardError: 0.1 },
+    traceCovariance: { mean: value, standardError: 1 },
+    effectiveSampleCount: 30,
+    sampleCount: 30,
+    skippedCount: 0,
+    interval: 'delta' as const,
+    confidence: 0.95,
+  };
+  return { ...common, kind: 'measured', value, ci: [low, high] };
+}
+
+const base: RecommendationInput = {
+  datasetSize: 60_000,
+  optimizer: 'sgd',
+  learningRate: 0.1,
+  learningRateBatchSize: 32,
+  memoryMaxBatch: 4724,
+  stepTime: affineStepTime(0.01, 1 / 5000),
+  saturationBatchSize: 450,
+  noise: measured(1000, 800, 1250),
+  lossHistory: [],
+};
+
+describe('recommendation', () => {
+  it('picks the time-optimal batch sqrt(B_noise t0 R), rounded to a power of two within 2%', () => {
+    const r = recommend(base);
+    expect(r.basis).toBe('time-optimal');
+    expect(Math.abs(r.exactBatchSize - 224)).toBeLessThanOrEqual(1);
+    expect(r.batchSize).toBe(256);
+    expect(r.regime).toBe('mini-batch');
+    expect(r.stepsPerEpoch).toBe(Math.ceil(60_000 / 256));
+    const names = r.candidates.map((c) => c.name);
+    expect(names).toEqual([
+      'recommended',
+      'time-optimal',
+      'compute-optimal',
+      'saturation',
+      'memory-max',
+      'framework-default',
+    ]);
+    const fallback = r.candidates.find((c) => c.name === 'framework-default')!;
+    expect(fallback.relativeTime!).toBeGreaterThan(1);
+    expect(fallback.relativeSteps!).toBeGreaterThan(1);
+    expect(fallback.relativeExamples!).toBeLessThan(1);
+    expect(r.tradeOffs[0]).toMatch(/^Batch 256 reaches the target .* faster than batch 32/);
+    expect(r.confidence.level).toBe('high');
+    expect(r.confidence.batchRange![0]).toBeLessThanOrEqual(224);
+  });
+
+  it('scales SGD’s learning rate by the noise model and suggests warmup', () => {
+    const r = recommend(base);
+    expect(r.learningRateRule).toBe('noise-model');
+    expect(r.learningRate).toBeCloseTo((0.1 * (1 + 1000 / 32)) / (1 + 1000 / 256), 10);
+    expect(r.warmup?.reason).toMatch(/5 epochs/);
+    const adam = recommend({ ...base, optimizer: 'adam', learningRate: 1e-3 });
+    expect(adam.learningRateRule).toBe('sqrt');
+    expect(adam.learningRate).toBeCloseTo(1e-3 * Math.sqrt(256 / 32), 12);
+    expect(adam.diagnostics.join(' ')).toMatch(/Adam preconditions/);
+  });
+
+  it('caps at memory and says how to reach the optimum beyond it', () => {
+    const r = recommend({ ...base, memoryMaxBatch: 64 });
+    expect(r.batchSize).toBe(64);
+    expect(r.beyondMemory).toBeDefined();
+    expect(r.beyondMemory!.dataParallel.devices).toBe(4);
+    expect(r.beyondMemory!.note).toMatch(/exceeds the memory ceiling 64/);
+  });
+
+  it('uses the lower bound when the noise scale is not measurable yet', () => {
+    const noise: NoiseScaleEstimate = {
+      ...measured(0, 0, 0),
+      kind: 'not-measurable',
+      reason: 'too short',
+      lowerBound: 400,
+    };
+    const r = recommend({ ...base, noise });
+    expect(r.basis).toBe('time-optimal-lower-bound');
+    expect(r.confidence.level).toBe('low');
+    expect(r.diagnostics.join(' ')).toMatch(/lower bound 400/);
+  });
+
+  it('falls back to throughput saturation without any noise evidence', () => {
+    const noise: NoiseScaleEstimate = {
+      ...measured(0, 0, 0),
+      kind: 'not-measurable',
+      reason: 'no usable measurement',
+    };
+    const r = recommend({ ...base, noise });
+    expect(r.basis).toBe('throughput-saturation');
+    expect(r.batchSize).toBe(450);
+    expect(r.learningRateRule).toBe('linear');
+  });
+
+  it('estimates steps and epochs to the target from the measured run', () => {
+    // 200 steps at batch 32 with a loss falling linearly from 2 to 0.
+    const lossHistory = Array.from({ length: 200 }, (_, i) => ({
+      step: i,
+      batchSize: 32,
+      loss: 2 - i / 100,
+    }));
+    const r = recommend({ ...base, lossHistory, targetLoss: 1 });
+    expect(r.stepsToTarget).toBeDefined();
+    // S_min ≈ 103 steps × 1/(1 + 1000/32); at 256: S = S_min (1 + 1000·fpc/256).
+    const minSteps = 103 / (1 + (1000 * (59_968 / 59_999)) / 32);
+    expect(r.stepsToTarget! / (minSteps * (1 + (1000 * (59_744 / 59_999)) / 256))).toBeCloseTo(
+      1,
+      1,
+    );
+    expect(r.epochsToTarget).toBeCloseTo((r.stepsToTarget! * 256) / 60_000, 10);
+    const unreached = recommend({ ...base, lossHistory, targetLoss: -5 });
+    expect(unreached.stepsToTarget).toBeUndefined();
+    expect(unreached.targetNote).toMatch(/not estimated/);
+  });
+
+  it('recommends batch gradient descent when the noise scale dwarfs the data', () => {
+    const r = recommend({
+      ...base,
+      datasetSize: 500,
+      memoryMaxBatch: 500,
+      noise: measured(1e6, 9e5, 1.1e6),
+    });
+    expect(r.batchSize).toBe(500);
+    expect(r.regime).toBe('batch-gd');
+  });
+});
