@@ -98,13 +98,9 @@ class TrialRunner {
       this.stop = 'interrupted';
       return false;
     }
-    const isolateAbove = this.options.isolateAbove ?? 0.8;
-    const isolated =
-      predictedBytes === undefined ||
-      predictedBytes > isolateAbove * this.session.memoryBudgetBytes;
     const outcome = await this.session.measureMemory({
       batchSize,
-      isolated: isolated && batchSize > 2,
+      isolated: this.needsIsolation(batchSize, predictedBytes),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
     const trial: MemoryTrial =
@@ -135,12 +131,50 @@ class TrialRunner {
       this.largestOk = Math.max(this.largestOk, batchSize);
       return true;
     }
-    if (outcome.kind === 'oom' || outcome.kind === 'limit') {
+    // An error above a batch that fitted is most likely the backend running out of a resource:
+    // bisect around it. At the first trial it is a broken workload: stop.
+    const resourceLike = outcome.kind === 'error' && this.largestOk > 0;
+    if (outcome.kind === 'oom' || outcome.kind === 'limit' || resourceLike) {
       this.smallestFailed = Math.min(this.smallestFailed, batchSize);
       return false;
     }
     this.stop = `${outcome.kind}: ${outcome.message}`;
     return false;
+  }
+
+  /** The largest batch measured to fit, with its peak. */
+  private largestMeasured(): MemoryTrial | undefined {
+    return this.trials
+      .filter((t) => t.outcome === 'ok' && t.peakBytes !== undefined)
+      .reduce<MemoryTrial | undefined>(
+        (best, t) => (best === undefined || t.batchSize > best.batchSize ? t : best),
+        undefined,
+      );
+  }
+
+  /**
+   * The largest batch provably safe to run in-process: peak memory is a maximum of affine
+   * functions with non-negative intercepts, so peak(B) <= peak(b) · B/b for B >= b, and that
+   * bound from the largest batch measured must stay under `isolateAbove` of the budget.
+   */
+  safeBatch(): number {
+    const largest = this.largestMeasured();
+    if (!largest) return 2;
+    const limit = (this.options.isolateAbove ?? 0.8) * this.session.memoryBudgetBytes;
+    return Math.max(
+      largest.batchSize,
+      Math.floor((limit * largest.batchSize) / largest.peakBytes!),
+    );
+  }
+
+  /**
+   * Trials beyond the provably safe batch (or predicted near the budget) run isolated, where a
+   * crash cannot take batchwise down: a wasm heap past its limit corrupts the whole process.
+   */
+  private needsIsolation(batchSize: number, predictedBytes?: number): boolean {
+    if (batchSize <= 2) return false;
+    const limit = (this.options.isolateAbove ?? 0.8) * this.session.memoryBudgetBytes;
+    return batchSize > this.safeBatch() || (predictedBytes ?? 0) > limit;
   }
 
   /** Bisect between the largest batch that fitted and the smallest that failed. */
@@ -167,10 +201,11 @@ function localFitPoints(
 
 /**
  * Fit peak(B) = fixed + B·perExample on the two largest batches measured so far (peak memory is
- * the larger of affine regimes, so the points nearest the ceiling predict it best), jump toward
- * the predicted ceiling, and repeat with each new point; bisect only when predictions stop
- * helping. The first jump goes halfway, as a fit point in the regime near the ceiling; later
- * jumps go to the prediction less the verify margin.
+ * the larger of affine regimes, so the points nearest the ceiling predict it best) and jump to
+ * the predicted ceiling less the verify margin. Before the first far jump, one trial runs at the
+ * largest batch that is provably safe in-process (TrialRunner.safeBatch): a fit point in the
+ * regime near the ceiling, measured cheaply. A jump that fails without a measured peak (an
+ * isolated trial that died) ends the predictions; bisection finishes.
  */
 async function searchByModel(
   runner: TrialRunner,
@@ -186,7 +221,7 @@ async function searchByModel(
     await runner.bisect();
     return;
   }
-  let halfway = true;
+  let safeStepTaken = false;
   for (let attempt = 0; attempt < 6 && !runner.exhausted; attempt++) {
     const fit = fitMemoryModel(localFitPoints(runner.trials));
     if (fit.kind !== 'fitted') break;
@@ -199,17 +234,22 @@ async function searchByModel(
     const verified =
       runner.largestOk >= Math.floor(predicted * (1 - margin)) || runner.largestOk === cap;
     if (verified || runner.smallestFailed - runner.largestOk <= 1) return;
-    let target = Math.floor(predicted * (1 - margin));
-    let reason = prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling';
-    if (prediction.capped) target = cap;
-    if (halfway && !prediction.capped && target > 4 * runner.largestOk) {
-      target = Math.floor(target / 2);
-      reason = 'fit point near the ceiling';
-    }
-    halfway = false;
+    let target = prediction.capped ? cap : Math.floor(predicted * (1 - margin));
     target = Math.max(runner.largestOk + 1, Math.min(target, runner.smallestFailed - 1));
-    const predictedBytes = fit.fixedBytes + fit.bytesPerExample * target;
-    await runner.run(target, reason, predictedBytes);
+    if (!safeStepTaken) {
+      safeStepTaken = true;
+      const safe = runner.safeBatch();
+      if (!prediction.capped && target > safe && safe > runner.largestOk) {
+        await runner.run(safe, 'fit point (provably safe in-process)');
+        continue;
+      }
+    }
+    const fits = await runner.run(
+      target,
+      prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling',
+      fit.fixedBytes + fit.bytesPerExample * target,
+    );
+    if (!fits && runner.trials.at(-1)?.peakBytes === undefined) break;
   }
   await runner.bisect();
 }

@@ -5,7 +5,7 @@
 
 import { type SampleSummary, summarizeSamples } from '../analysis/sample-summary.js';
 import { fitStepTime, type StepTimeFit } from '../analysis/step-time.js';
-import type { StepRecord, TrainingSession, TrialFailure } from '../engines/engine.js';
+import type { StepRecord, TrainingSession, TrainOutcome, TrialFailure } from '../engines/engine.js';
 
 export interface ThroughputOptions {
   readonly batchSizes: readonly number[];
@@ -79,6 +79,27 @@ function pointFrom(
   };
 }
 
+/**
+ * Warm-up steps, one at a time: a slow model stops warming up once a step takes half the time
+ * limit (then one more step would not be noise but the bulk of the budget).
+ */
+async function warmUp(
+  session: TrainingSession,
+  batchSize: number,
+  steps: number,
+  maxSeconds: number,
+  signal: { signal?: AbortSignal },
+): Promise<TrainOutcome> {
+  const done: StepRecord[] = [];
+  for (let i = 0; i < steps; i++) {
+    const outcome = await session.train({ batchSize, steps: 1, ...signal });
+    done.push(...outcome.steps);
+    if (outcome.kind !== 'ok') return { ...outcome, steps: done };
+    if ((outcome.steps[0]?.seconds ?? 0) > maxSeconds / 2) break;
+  }
+  return { kind: 'ok', steps: done };
+}
+
 export async function probeThroughput(
   session: TrainingSession,
   options: ThroughputOptions,
@@ -97,7 +118,7 @@ export async function probeThroughput(
       interrupted = true;
       break;
     }
-    const warmup = await session.train({ batchSize, steps: warmupSteps, ...signal });
+    const warmup = await warmUp(session, batchSize, warmupSteps, maxSeconds, signal);
     totalSeconds += warmup.steps.reduce((s, r) => s + r.seconds, 0);
     let point: ThroughputPoint;
     if (warmup.kind !== 'ok') {

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchwiseError } from '../../errors.js';
+import { installChainedOps } from './chained-ops.js';
 
 export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -109,6 +110,7 @@ const WHY_NOT: Readonly<Record<Exclude<BackendName, 'auto'>, string>> = {
 
 /** Activate the requested backend (or the best available for 'auto') and describe it. */
 export async function selectBackend(requested: string = 'auto'): Promise<BackendInfo> {
+  installChainedOps();
   if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new BatchwiseError(
       'invalid-option',
