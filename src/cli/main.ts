@@ -4,7 +4,9 @@
 import { Command, CommanderError } from 'commander';
 import { BatchwiseError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerFindCommand } from './commands/find.js';
+import { registerPlanCommand } from './commands/plan.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run batchwise --help for usage)')
     .exitOverride();
   registerFindCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  registerPlanCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  registerAnalyzeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   return program;
 }
 

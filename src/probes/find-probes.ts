@@ -35,6 +35,8 @@ export interface FindSettings {
   readonly noiseMicroBatches: number;
   readonly noiseMeasureEvery: number;
   readonly noiseMeasurements: number;
+  /** Time limit of the noise probe, seconds. */
+  readonly noiseMaxSeconds: number;
   readonly smoothing: Smoothing;
 }
 
@@ -116,13 +118,17 @@ export async function runFindProbes(
     microBatches,
     measureEvery: settings.noiseMeasureEvery,
     measurements: settings.noiseMeasurements,
+    maxSeconds: settings.noiseMaxSeconds,
     estimator: { smoothing: settings.smoothing },
     ...withSignal,
     onMeasurement: (measurement, estimate) =>
       onEvent?.({ kind: 'noise-measurement', measurement, estimate }),
   });
-  if (noise.outcome !== 'ok' && noise.outcome !== 'aborted')
+  if (noise.outcome !== 'ok' && noise.outcome !== 'aborted') {
     messages.push(`noise: ${noise.outcome}: ${noise.message ?? ''}`.trim());
+  } else if (noise.message) {
+    messages.push(`noise: ${noise.message}`);
+  }
   return {
     memory,
     throughput,

@@ -32,6 +32,11 @@ export interface NoiseProbeOptions {
    * this size, so that B_big grows toward the noise scale it must resolve. Default: no growth.
    */
   readonly maxMicroBatchSize?: number;
+  /**
+   * Stop taking measurements once this many seconds (training and measuring) have passed;
+   * the result then says so. Default: no limit.
+   */
+  readonly maxSeconds?: number;
   readonly microBatches: number;
   /** Measure after every this many training steps. */
   readonly measureEvery: number;
@@ -66,7 +71,13 @@ export async function probeNoise(
   let seconds = 0;
   let failure: TrialFailure | undefined;
   let microBatchSize = options.microBatchSize;
+  let lastIntervalSeconds = 0;
+  let stoppedEarly: string | undefined;
   for (let i = 0; i < options.measurements; i++) {
+    if (options.maxSeconds !== undefined && seconds >= options.maxSeconds && i > 0) {
+      stoppedEarly = `stopped after ${measurements.length} of ${options.measurements} measurements: the ${options.maxSeconds} s time limit was reached`;
+      break;
+    }
     if (i > 0) {
       const outcome = await session.train({
         batchSize: options.trainBatchSize,
@@ -74,7 +85,8 @@ export async function probeNoise(
         ...signal,
       });
       trainingSteps.push(...outcome.steps);
-      seconds += outcome.steps.reduce((s, r) => s + r.seconds, 0);
+      lastIntervalSeconds = outcome.steps.reduce((s, r) => s + r.seconds, 0);
+      seconds += lastIntervalSeconds;
       if (outcome.kind !== 'ok') {
         failure = outcome;
         break;
@@ -103,8 +115,17 @@ export async function probeNoise(
     measurements.push(measurement);
     const estimate = estimateNoiseScale(measurements, options.estimator);
     options.onMeasurement?.(measurement, estimate);
+    // Grow B_big while the signal is too weak, but never make one measurement cost more than
+    // three training intervals (or 1 s): on a slow model a huge B_big would starve the run.
     const limit = options.maxMicroBatchSize ?? microBatchSize;
-    if (estimate.kind === 'not-measurable' && measurements.length >= 3 && microBatchSize < limit) {
+    const nextCost = 2 * norms.seconds;
+    const affordable = nextCost <= Math.max(1, 3 * lastIntervalSeconds);
+    if (
+      estimate.kind === 'not-measurable' &&
+      measurements.length >= 3 &&
+      microBatchSize < limit &&
+      affordable
+    ) {
       microBatchSize = Math.min(limit, microBatchSize * 2);
     }
   }
@@ -112,7 +133,7 @@ export async function probeNoise(
   const final = trajectory.at(-1)?.estimate ?? estimateNoiseScale([], options.estimator);
   return {
     outcome: failure?.kind ?? 'ok',
-    ...(failure ? { message: failure.message } : {}),
+    ...(failure ? { message: failure.message } : stoppedEarly ? { message: stoppedEarly } : {}),
     measurements,
     trajectory,
     final,

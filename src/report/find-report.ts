@@ -2,14 +2,18 @@
 // recommendation. Pure: the caller supplies the clock, the machine and the command line.
 
 import { fitMemoryModel } from '../analysis/memory-model.js';
-import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
-import type { Smoothing } from '../analysis/smoothing.js';
 import type { StepTimeFit } from '../analysis/step-time.js';
 import type { EngineInfo, WorkloadInfo } from '../engines/engine.js';
 import type { Recommendation } from '../planner/recommend.js';
 import type { FindEvidence, FindSettings } from '../probes/find-probes.js';
 import type { ThroughputPoint } from '../probes/throughput-probe.js';
 import { FIND_REPORT_SCHEMA_VERSION, type FindReport } from './find-report-schema.js';
+import {
+  describeSmoothing,
+  noiseScaleSummary,
+  toReportJson,
+  trajectorySummary,
+} from './noise-summary.js';
 
 export interface MachineInfo {
   readonly platform: string;
@@ -38,37 +42,6 @@ export interface FindReportInput {
   readonly version: string;
   /** Messages from outside the probes (e.g. a failure to open the workload). */
   readonly messages?: readonly string[];
-}
-
-function describeSmoothing(smoothing: Smoothing): string {
-  if (smoothing.kind === 'ema') return `ema(beta=${smoothing.beta})`;
-  if (smoothing.kind === 'window') return `window(${smoothing.size})`;
-  return 'all';
-}
-
-function bSimpleOf(estimate: NoiseScaleEstimate): FindReport['noise']['bSimple'] {
-  const common = {
-    interval: estimate.interval,
-    effectiveSampleCount: estimate.effectiveSampleCount,
-    sampleCount: estimate.sampleCount,
-    skippedCount: estimate.skippedCount,
-  };
-  if (estimate.kind === 'measured') {
-    return {
-      kind: 'measured',
-      value: estimate.value,
-      ci95: [estimate.ci[0], estimate.ci[1]],
-      ...common,
-    };
-  }
-  return {
-    kind: 'not-measurable',
-    value: null,
-    ci95: null,
-    reason: estimate.reason,
-    ...(estimate.lowerBound !== undefined ? { lowerBound: estimate.lowerBound } : {}),
-    ...common,
-  };
 }
 
 function stepTimeFitOf(fit: StepTimeFit): FindReport['throughput']['fit'] {
@@ -205,7 +178,7 @@ export function buildFindReport(input: FindReportInput): FindReport {
       measureEvery: settings.noiseMeasureEvery,
       smoothing: describeSmoothing(settings.smoothing),
       bSimple: final
-        ? bSimpleOf(final)
+        ? noiseScaleSummary(final)
         : {
             kind: 'not-measurable',
             value: null,
@@ -217,19 +190,7 @@ export function buildFindReport(input: FindReportInput): FindReport {
             skippedCount: 0,
           },
       criticalBatchSize: final?.kind === 'measured' ? final.value : null,
-      trajectory: (noise?.trajectory ?? []).map((p, i) => {
-        const e = p.estimate;
-        return {
-          step: p.step ?? i,
-          loss: p.loss ?? null,
-          kind: e.kind,
-          value: e.kind === 'measured' ? e.value : null,
-          ci95: e.kind === 'measured' ? [e.ci[0], e.ci[1]] : null,
-          ...(e.kind === 'not-measurable' && e.lowerBound !== undefined
-            ? { lowerBound: e.lowerBound }
-            : {}),
-        };
-      }),
+      trajectory: trajectorySummary(noise?.trajectory ?? []),
       measurements: (noise?.measurements ?? []).map((m) => ({
         step: m.step,
         loss: m.loss,
@@ -253,5 +214,5 @@ export function buildFindReport(input: FindReportInput): FindReport {
 
 /** JSON with non-finite numbers as null (JSON has no Infinity), two-space indented. */
 export function findReportToJson(report: FindReport): string {
-  return `${JSON.stringify(report, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
+  return toReportJson(report);
 }

@@ -1,32 +1,16 @@
 // `batchwise find` end to end: the real binary on the embedded default and on a CSV file, the
 // report checked against its schema, the known noise level of the synthetic task, and bad input.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { affineStepTime, timeOptimalBatch } from '../../src/analysis/batch-choice.js';
 import { findReportSchema } from '../../src/report/find-report-schema.js';
+import { BIN, batchwise } from '../support/run-cli.js';
 
-const run = promisify(execFile);
-const BIN = new URL('../../bin/batchwise.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-find-'));
-
-async function batchwise(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 function readReport(path: string) {
   return findReportSchema.parse(JSON.parse(readFileSync(path, 'utf8')));

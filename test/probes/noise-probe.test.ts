@@ -87,3 +87,38 @@ describe('noise probe', () => {
     expect(result.final.kind).toBe('not-measurable');
   });
 });
+
+describe('noise probe limits', () => {
+  it('stops at its time limit and says so', async () => {
+    const session = await createFakeEngine({ fixedSeconds: 1, examplesPerSecond: 100 }).open(spec);
+    const result = await probeNoise(session, {
+      trainBatchSize: 8,
+      microBatchSize: 4,
+      microBatches: 4,
+      measureEvery: 5,
+      measurements: 100,
+      maxSeconds: 30,
+    });
+    expect(result.measurements.length).toBeLessThan(100);
+    expect(result.message).toMatch(/time limit was reached/);
+  });
+
+  it('grows the micro-batch while the signal is too weak, within the cost cap', async () => {
+    const session = await createFakeEngine({ dimension: 50, deltaNorm: 0.2, noiseStd: 2 }).open({
+      ...spec,
+      learningRate: 0,
+    });
+    const result = await probeNoise(session, {
+      trainBatchSize: 8,
+      microBatchSize: 2,
+      maxMicroBatchSize: 512,
+      microBatches: 4,
+      measureEvery: 50,
+      measurements: 12,
+    });
+    const sizes = result.measurements.map((m) => m.microBatchSize);
+    expect(sizes[0]).toBe(2);
+    expect(Math.max(...sizes)).toBeGreaterThan(2);
+    expect(sizes.every((s, i) => i === 0 || s >= sizes[i - 1]!)).toBe(true);
+  });
+});

@@ -23,6 +23,7 @@ const settings: FindSettings = {
   noiseMicroBatches: 8,
   noiseMeasureEvery: 5,
   noiseMeasurements: 20,
+  noiseMaxSeconds: 600,
   smoothing: { kind: 'ema', beta: 0.9 },
 };
 const spec: WorkloadSpec = {

@@ -26,7 +26,7 @@ import {
 } from '../parse-options.js';
 
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamw'];
-const ENGINES = ['tfjs', 'fake'] as const;
+const ENGINES = ['tfjs', 'fake', 'command'] as const;
 
 interface FindFlags {
   model: string;
@@ -49,6 +49,10 @@ interface FindFlags {
   modelOption: string[];
   noiseMeasurements: string;
   noiseEvery: string;
+  noiseSeconds: string;
+  cmd?: string;
+  shell?: boolean;
+  timeout?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -77,13 +81,19 @@ export function registerFindCommand(
     .option('--lr-batch <n>', 'the batch size --lr belongs to', '32')
     .option(
       '--engine <name>',
-      'training engine: tfjs, or fake (a simulated engine with known answers)',
+      'training engine: tfjs, command (your training command, --cmd), or fake (a simulated engine with known answers)',
       'tfjs',
     )
+    .option(
+      '--cmd <template>',
+      'with --engine command: the training command, with {batch} {steps} {micro_batch} {accumulation} {seed} {telemetry} (docs/protocol.md)',
+    )
+    .option('--shell', 'with --engine command: run --cmd through /bin/sh (default: no shell)')
+    .option('--timeout <seconds>', 'with --engine command: seconds one run may take', '600')
     .option('--backend <name>', 'TF.js backend: auto, wasm, cpu, webgpu, tensorflow', 'auto')
     .option(
       '--memory-budget <size>',
-      'peak memory allowed per trial, e.g. 2GiB (default: half the free RAM; 3 GiB at most on wasm)',
+      'peak memory allowed per trial, e.g. 2GiB (default: half the free RAM; 2.5 GiB at most on wasm)',
     )
     .option('--max-batch <n>', 'largest batch to consider (default: the data size)')
     .option(
@@ -107,6 +117,7 @@ export function registerFindCommand(
     )
     .option('--noise-measurements <n>', 'gradient noise measurements along the run', '30')
     .option('--noise-every <n>', 'training steps between noise measurements', '10')
+    .option('--noise-seconds <s>', 'time limit of the noise measurement run', '120')
     .option('--json <file>', 'write the full report as JSON')
     .option('--markdown <file>', 'write the report as Markdown')
     .option('--quiet', 'no progress; print only the recommendation')
@@ -128,7 +139,21 @@ function machineInfo() {
   };
 }
 
-async function openEngine(name: (typeof ENGINES)[number]): Promise<Engine> {
+async function openEngine(name: (typeof ENGINES)[number], flags: FindFlags): Promise<Engine> {
+  if (name === 'command') {
+    if (flags.cmd === undefined) {
+      throw new BatchwiseError('invalid-option', '--engine command needs --cmd TEMPLATE');
+    }
+    const { createCommandEngine } = await import('../../engines/command/command-engine.js');
+    return createCommandEngine({
+      command: flags.cmd,
+      shell: flags.shell === true,
+      timeoutSeconds: parsePositiveNumber('--timeout', flags.timeout ?? '600'),
+    });
+  }
+  if (flags.cmd !== undefined) {
+    throw new BatchwiseError('invalid-option', '--cmd needs --engine command');
+  }
   if (name === 'fake') {
     const { createFakeEngine } = await import('../../engines/fake/fake-engine.js');
     return createFakeEngine();
@@ -175,6 +200,7 @@ async function runFind(
       : undefined;
   const noiseMeasurements = parsePositiveInteger('--noise-measurements', flags.noiseMeasurements);
   const noiseEvery = parsePositiveInteger('--noise-every', flags.noiseEvery);
+  const noiseMaxSeconds = parsePositiveNumber('--noise-seconds', flags.noiseSeconds);
   const userDataOptions = parseKeyValues('--data-option', flags.dataOption);
   const modelOptions = parseKeyValues('--model-option', flags.modelOption);
   for (const [key, value] of Object.entries(modelOptions)) {
@@ -200,7 +226,7 @@ async function runFind(
   };
 
   const progress = createProgress(io.stderr, !flags.quiet);
-  const engine = await openEngine(engineName);
+  const engine = await openEngine(engineName, flags);
   const session: TrainingSession = await engine.open(spec, {
     backend: flags.backend,
     ...(memoryBudgetBytes !== undefined ? { memoryBudgetBytes } : {}),
@@ -234,6 +260,7 @@ async function runFind(
       noiseMicroBatches: 8,
       noiseMeasureEvery: noiseEvery,
       noiseMeasurements,
+      noiseMaxSeconds,
       smoothing: { kind: 'ema', beta: 0.9 },
     };
     const evidence = await runFindProbes(session, settings, {

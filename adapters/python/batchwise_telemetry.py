@@ -1,0 +1,339 @@
+"""batchwise telemetry for Python training scripts (protocol version 1, docs/protocol.md).
+
+Two parts:
+
+* ``TelemetryWriter``: writes the protocol's JSON lines (``start``, ``step``, ``oom``, ``end``)
+  to the file named by the environment variable ``BATCHWISE_TELEMETRY`` (set by
+  ``batchwise find --engine command``), else to standard output. Standard library only.
+* ``GradNormTracker``: PyTorch hooks that record, at the same weights, each micro-batch's (or,
+  in DistributedDataParallel, each rank's local, before the all-reduce) gradient squared norm
+  and the squared norm of the accumulated or all-reduced gradient, with the loss scale divided
+  out (squared) and BEFORE gradient clipping: what the gradient noise scale needs
+  (McCandlish et al. 2018, "An Empirical Model of Large-Batch Training", App. A.1). torch is
+  imported lazily, only by the tracker.
+
+Usage in a PyTorch loop (k micro-batches per optimizer step, optionally DDP)::
+
+    from batchwise_telemetry import GradNormTracker, TelemetryWriter, cuda_peak_bytes
+
+    writer = TelemetryWriter()                      # rank 0 writes, other ranks stay silent
+    writer.start(framework="pytorch", micro_batch_size=b, accumulation_steps=k,
+                 dataset_size=len(train_set))
+    tracker = GradNormTracker(model, accumulation_steps=k, scaler=scaler)   # scaler optional
+    for step in range(steps):
+        t0 = time.perf_counter()
+        tracker.begin_step()
+        for i, (x, y) in enumerate(micro_batches):  # k of them
+            sync = contextlib.nullcontext() if i == k - 1 else model.no_sync()  # DDP only
+            with sync:
+                loss = loss_fn(model(x), y) / k    # mean loss of the micro-batch, divided by k
+                scaler.scale(loss).backward()       # or loss.backward()
+            tracker.after_backward()                # closes this micro-batch's norm
+        norms = tracker.end_step()                  # BEFORE scaler.unscale_ and clipping
+        scaler.unscale_(optimizer); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(optimizer); scaler.update(); optimizer.zero_grad(set_to_none=True)
+        writer.step(step=step, batch_size=b * k * world_size, seconds=time.perf_counter() - t0,
+                    loss=loss.item() * k, peak_bytes=cuda_peak_bytes(), **norms)
+    writer.end()
+
+How the norms are taken: a hook on every parameter (``Tensor.register_hook``) sees the gradient
+of each backward pass before it is added into ``.grad`` and before DDP's all-reduce, so one
+micro-batch's local squared norm is the sum of its hooks' squared sums; the accumulated
+(all-reduced) gradient is ``.grad`` itself, read in ``end_step``. In DDP every rank's local
+norms are gathered to rank 0 (one all-gather of k numbers per step). Costs: one squared sum per
+parameter per backward, on the device; one host sync per step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
+
+PROTOCOL_VERSION = 1
+ENVIRONMENT_VARIABLE = "BATCHWISE_TELEMETRY"
+
+
+def _json_number(value: float) -> Any:
+    """JSON has no NaN or Infinity: the protocol writes them as strings."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _clean(fields: Dict[str, Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            out[key] = [_json_number(v) for v in value]
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = _json_number(value)
+        else:
+            out[key] = value
+    return out
+
+
+def unscale_sq_norm(sq_norm: float, loss_scale: Optional[float]) -> float:
+    """Divide a loss scale out of a squared norm: gradients scale by s, squared norms by s^2."""
+    if loss_scale is None or loss_scale == 1:
+        return float(sq_norm)
+    if not loss_scale > 0:
+        raise ValueError("loss_scale must be > 0, got %r" % (loss_scale,))
+    return float(sq_norm) / (float(loss_scale) ** 2)
+
+
+def sq_norm(values: Iterable[float]) -> float:
+    """Squared Euclidean norm of a flat sequence of numbers (for scripts without a framework)."""
+    return math.fsum(float(v) * float(v) for v in values)
+
+
+class TelemetryWriter:
+    """Writes protocol events as JSON lines, one per call, flushed at once.
+
+    ``path``: a file (appended to); default the environment variable BATCHWISE_TELEMETRY, else
+    ``stream`` (default sys.stdout). ``rank``: in data-parallel runs only rank 0 writes unless
+    ``every_rank`` is set (then each line carries ``rank``); by default the rank is taken from
+    the RANK environment variable that torchrun sets.
+    """
+
+    def __init__(
+        self,
+        path: Optional[str] = None,
+        stream: Optional[IO[str]] = None,
+        rank: Optional[int] = None,
+        every_rank: bool = False,
+    ) -> None:
+        self.rank = int(os.environ.get("RANK", "0")) if rank is None else int(rank)
+        self.every_rank = every_rank
+        self._owned: Optional[IO[str]] = None
+        target = path if path is not None else os.environ.get(ENVIRONMENT_VARIABLE)
+        if not self.enabled:
+            self._stream: Optional[IO[str]] = None
+        elif target:
+            self._owned = open(target, "a", encoding="utf-8")
+            self._stream = self._owned
+        else:
+            self._stream = stream if stream is not None else sys.stdout
+
+    @property
+    def enabled(self) -> bool:
+        return self.every_rank or self.rank == 0
+
+    def write(self, event: str, **fields: Any) -> None:
+        """Any event; None fields are left out, non-finite numbers written as strings."""
+        if self._stream is None:
+            return
+        record = {"v": PROTOCOL_VERSION, "event": event}
+        record.update(_clean(fields))
+        self._stream.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
+        self._stream.flush()
+
+    def start(
+        self,
+        framework: str,
+        world_size: int = 1,
+        micro_batch_size: Optional[int] = None,
+        accumulation_steps: int = 1,
+        dataset_size: Optional[int] = None,
+        parameter_count: Optional[int] = None,
+        **extra: Any,
+    ) -> None:
+        self.write(
+            "start",
+            framework=framework,
+            worldSize=int(world_size),
+            rank=self.rank,
+            microBatchSize=micro_batch_size,
+            accumulationSteps=int(accumulation_steps),
+            datasetSize=dataset_size,
+            parameterCount=parameter_count,
+            **extra,
+        )
+
+    def step(
+        self,
+        step: int,
+        batch_size: int,
+        seconds: float,
+        loss: float,
+        peak_bytes: Optional[float] = None,
+        micro_batch_size: Optional[int] = None,
+        micro_sq_norms: Optional[Sequence[float]] = None,
+        sq_norm: Optional[float] = None,
+        tokens: Optional[int] = None,
+        loss_scale: Optional[float] = None,
+        world_size: Optional[int] = None,
+    ) -> None:
+        """One optimizer step. Norms must already be unscaled, or give the ``loss_scale``."""
+        self.write(
+            "step",
+            step=int(step),
+            batchSize=int(batch_size),
+            seconds=float(seconds),
+            loss=float(loss),
+            peakBytes=peak_bytes,
+            microBatchSize=micro_batch_size,
+            microSqNorms=list(micro_sq_norms) if micro_sq_norms is not None else None,
+            sqNorm=sq_norm,
+            tokens=tokens,
+            lossScale=loss_scale,
+            rank=self.rank if self.every_rank else None,
+            worldSize=world_size if self.every_rank else None,
+        )
+
+    def oom(self, message: str = "out of memory", batch_size: Optional[int] = None, **extra: Any) -> None:
+        self.write("oom", message=str(message).splitlines()[0] if message else "out of memory",
+                   batchSize=batch_size, **extra)
+
+    def end(self, steps: Optional[int] = None, seconds: Optional[float] = None) -> None:
+        self.write("end", steps=steps, seconds=seconds)
+
+    def close(self) -> None:
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
+        self._stream = None
+
+    def __enter__(self) -> "TelemetryWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def cuda_peak_bytes(reset: bool = True) -> Optional[int]:
+    """Peak CUDA memory allocated since the last reset (per device), or None without CUDA."""
+    try:
+        import torch  # noqa: PLC0415 - lazy on purpose
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    peak = int(torch.cuda.max_memory_allocated())
+    if reset:
+        torch.cuda.reset_peak_memory_stats()
+    return peak
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for the out-of-memory errors of CUDA, ROCm/HIP, MPS and the CPU allocator."""
+    name = type(error).__name__
+    text = str(error)
+    return (
+        name == "OutOfMemoryError"
+        or "out of memory" in text.lower()
+        or "RESOURCE_EXHAUSTED" in text
+        or "CUBLAS_STATUS_ALLOC_FAILED" in text
+    )
+
+
+class GradNormTracker:
+    """Per-micro-batch (or per-rank local) and accumulated gradient squared norms in PyTorch.
+
+    ``accumulation_steps`` (k, for the record): the loop divides each micro-batch's mean loss by
+    the number of micro-batches, as gradient accumulation usually does; the tracker multiplies
+    the micro-batch squared norms by k^2 (k = micro-batches recorded in the step) so that they
+    are norms of each micro-batch's mean-loss gradient (``loss_divided=False`` if the loop does
+    not divide; then ``.grad`` is a sum, not a mean, and is divided by k^2 instead). ``scaler``: a torch.cuda.amp.GradScaler whose scale is divided
+    out (squared), or ``loss_scale`` a fixed one. Call ``end_step`` after the last backward and
+    before ``scaler.unscale_``, clipping and ``optimizer.step``: norms before clipping.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        accumulation_steps: int = 1,
+        scaler: Any = None,
+        loss_scale: Optional[float] = None,
+        loss_divided: bool = True,
+        gather_ranks: bool = True,
+    ) -> None:
+        import torch  # noqa: PLC0415 - lazy: this module works without torch
+
+        self._torch = torch
+        self.accumulation_steps = int(accumulation_steps)
+        self.scaler = scaler
+        self.loss_scale = loss_scale
+        self.loss_divided = loss_divided
+        self.gather_ranks = gather_ranks
+        self._parameters = [p for p in model.parameters() if p.requires_grad]
+        if not self._parameters:
+            raise ValueError("the model has no trainable parameters")
+        self._current: Any = None
+        self._micro: List[Any] = []
+        self._handles = [p.register_hook(self._hook) for p in self._parameters]
+
+    # A tensor hook sees this backward's gradient of one parameter before it is accumulated
+    # into .grad and before DDP all-reduces it: the rank-local micro-batch gradient.
+    def _hook(self, grad: Any) -> None:
+        square = grad.detach().float().pow(2).sum()
+        self._current = square if self._current is None else self._current + square
+        return None
+
+    def begin_step(self) -> None:
+        self._current = None
+        self._micro = []
+
+    def after_backward(self) -> None:
+        """Closes the norm of the micro-batch whose backward just ran."""
+        if self._current is None:
+            raise RuntimeError("after_backward(): no gradient reached the hooks since the last call")
+        self._micro.append(self._current)
+        self._current = None
+
+    def _scale(self) -> float:
+        if self.scaler is not None and getattr(self.scaler, "is_enabled", lambda: True)():
+            return float(self.scaler.get_scale())
+        return float(self.loss_scale) if self.loss_scale else 1.0
+
+    def end_step(self) -> Dict[str, Any]:
+        """``{"micro_sq_norms": [...], "sq_norm": x, "micro_batch_size": None}`` for writer.step.
+
+        In DDP the list holds every rank's micro-batches (rank 0 gets all of them; the other
+        ranks get the same list). Non-finite values (an overflowed fp16 step) are kept.
+        """
+        torch = self._torch
+        if self._current is not None:
+            self.after_backward()
+        if not self._micro:
+            raise RuntimeError("end_step(): no micro-batch was recorded (call after_backward)")
+        with torch.no_grad():
+            total = None
+            for p in self._parameters:
+                if p.grad is None:
+                    continue
+                square = p.grad.detach().float().pow(2).sum()
+                total = square if total is None else total + square
+            if total is None:
+                raise RuntimeError("end_step(): no parameter has a gradient")
+            micro = torch.stack([m.to(total.device) for m in self._micro])
+            if not self.loss_divided and len(self._micro) > 1:
+                total = total / float(len(self._micro)) ** 2
+            if self.loss_divided and len(self._micro) > 1:
+                # Each backward saw loss/k: its gradient is the micro-batch's mean gradient / k.
+                micro = micro * float(len(self._micro)) ** 2
+            dist = torch.distributed
+            if self.gather_ranks and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+                gathered = [torch.empty_like(micro) for _ in range(dist.get_world_size())]
+                dist.all_gather(gathered, micro)
+                micro = torch.cat(gathered)
+            values = torch.cat([micro, total.reshape(1)]).double().cpu().tolist()
+        scale = self._scale()
+        micro_values = [unscale_sq_norm(v, scale) for v in values[:-1]]
+        return {"micro_sq_norms": micro_values, "sq_norm": unscale_sq_norm(values[-1], scale)}
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []

@@ -1,0 +1,25 @@
+// The telemetry protocol (docs/protocol.md): event types, schemas, a line parser and a reader.
+
+export {
+  parseTelemetryLine,
+  safeParseTelemetryLine,
+  type TelemetryLineResult,
+} from './parse-telemetry-line.js';
+export { LineSplitter, type ReadTelemetryOptions, readTelemetry } from './read-telemetry.js';
+export {
+  TELEMETRY_EVENT_NAMES,
+  TELEMETRY_PROTOCOL_VERSION,
+  type TelemetryEnd,
+  type TelemetryEvent,
+  type TelemetryEventName,
+  type TelemetryOom,
+  type TelemetryStart,
+  type TelemetryStep,
+} from './telemetry-events.js';
+export {
+  TELEMETRY_SCHEMAS,
+  telemetryEndSchema,
+  telemetryOomSchema,
+  telemetryStartSchema,
+  telemetryStepSchema,
+} from './telemetry-schema.js';
