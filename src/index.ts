@@ -16,17 +16,28 @@ export * from './analysis/step-time.js';
 export * from './analysis/time-to-target.js';
 export * from './analysis/trade-off.js';
 export * from './analysis/training-plan.js';
+export { analyzeLogs } from './analyze/analyze-log.js';
+export { buildAnalyzeReport } from './analyze/analyze-report.js';
+export { readTrainingLog, readTrainingLogs } from './analyze/read-log.js';
+export type { TrainingLog } from './analyze/training-log.js';
 export * from './data/dataset.js';
 export { BUILTIN_DATASETS, loadDataset } from './data/load-dataset.js';
+export {
+  type CommandEngineOptions,
+  createCommandEngine,
+} from './engines/command/command-engine.js';
 export type * from './engines/engine.js';
 export { createFakeEngine, type FakeEngineOptions } from './engines/fake/fake-engine.js';
 export { BatchwiseError, type ErrorCode } from './errors.js';
+export { DEVICES } from './planner/devices.js';
 export * from './planner/from-evidence.js';
+export { type Plan, type PlanInput, planBatch, splitGlobalBatch } from './planner/plan.js';
 export * from './planner/recommend.js';
 export * from './probes/find-probes.js';
 export * from './probes/memory-search.js';
 export * from './probes/noise-probe.js';
 export * from './probes/throughput-probe.js';
+export * from './protocol/index.js';
 export * from './report/find-report.js';
 export * from './report/find-report-schema.js';
 export * from './report/markdown-report.js';

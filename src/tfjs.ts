@@ -1,6 +1,7 @@
 // batchwise's TensorFlow.js engine, as its own entry (`batchwise/tfjs`) so that the main entry
 // does not load TF.js.
 
+export { createTelemetryCallback, measureGradientSqNorms } from './adapters/tfjs-callback.js';
 export { BACKEND_NAMES, type BackendInfo, selectBackend } from './engines/tfjs/backend.js';
 export type { ModelContext, TfjsModel } from './engines/tfjs/model.js';
 export { BUILTIN_MODELS, buildModel } from './engines/tfjs/models/build-model.js';

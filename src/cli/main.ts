@@ -12,8 +12,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('batchwise')
     .description(
-      'Find the right batch size for training a deep learning model: measured on your model,\n' +
-        'data and hardware, explained with the large-batch training literature.',
+      'Find the right batch size for training a deep learning model: measured on your model, data and hardware, explained with the large-batch training literature.',
     )
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
