@@ -130,6 +130,21 @@ export type MemoryOutcome =
     }
   | (TrialFailure & { readonly batchSize: number });
 
+export interface NormsRunOptions {
+  readonly microBatchSize: number;
+  readonly accumulationSteps: number;
+  readonly steps: number;
+  readonly signal?: AbortSignal;
+  readonly onStep?: (record: StepRecord) => void;
+}
+
+export interface NormsRun {
+  /** The training run: its steps (at global batch microBatchSize × accumulationSteps) and outcome. */
+  readonly train: TrainOutcome;
+  /** The micro-batch norms every step reported, in step order. */
+  readonly norms: readonly GradientNorms[];
+}
+
 export interface EngineResources {
   /** Live tensors (TF.js) or other handles; must not grow between trials. */
   readonly handles: number;
@@ -148,6 +163,13 @@ export interface TrainingSession {
   gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome>;
   /** Peak bytes of one full training step at `batchSize`. */
   measureMemory(options: MemoryOptions): Promise<MemoryOutcome>;
+  /**
+   * Optional, for engines whose training steps report their micro-batch norms anyway (a user's
+   * command with accumulation or data parallelism): one training run from the initial weights
+   * that yields the norms of every step — the noise scale for free (SCIENCE.md §1). Probes
+   * prefer it to alternating `train` and `gradientNorms`.
+   */
+  trainWithNorms?(options: NormsRunOptions): Promise<NormsRun>;
   /**
    * Back to the initial weights (same seed) and a fresh optimizer and data order, so that a
    * measurement can follow training from the start; the step count restarts at 0.

@@ -61,10 +61,62 @@ export interface NoiseProbeResult {
   readonly seconds: number;
 }
 
+/** One measurement from raw norms: the unbiased |G|^2 and tr(Sigma) estimates beside them. */
+function measurementOf(norms: GradientNorms): NoiseMeasurement {
+  const statistics = twoBatchEstimate(
+    fromMicroBatches(
+      norms.microSqNorms,
+      norms.microBatchSize,
+      norms.accumulatedSqNorm,
+      norms.populationSize,
+    ),
+  );
+  return { ...norms, ...statistics };
+}
+
+/**
+ * For engines whose every step reports its micro-batch norms (trainWithNorms): one training
+ * run at the train batch split into k micro-batches, every `measureEvery`-th step a measurement.
+ */
+async function probeNoiseInOneRun(
+  run: NonNullable<TrainingSession['trainWithNorms']>,
+  options: NoiseProbeOptions,
+): Promise<NoiseProbeResult> {
+  const accumulationSteps = options.microBatches;
+  const microBatchSize = Math.max(1, Math.floor(options.trainBatchSize / accumulationSteps));
+  const steps = (options.measurements - 1) * options.measureEvery + 1;
+  const result = await run({
+    microBatchSize,
+    accumulationSteps,
+    steps,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const measurements: NoiseMeasurement[] = [];
+  for (const norms of result.norms) {
+    if (norms.step % options.measureEvery !== 0) continue;
+    const measurement = measurementOf(norms);
+    measurements.push(measurement);
+    options.onMeasurement?.(measurement, estimateNoiseScale(measurements, options.estimator));
+  }
+  const trajectory = noiseScaleTrajectory(measurements, options.estimator);
+  const train = result.train;
+  return {
+    outcome: train.kind,
+    ...(train.kind !== 'ok' ? { message: train.message } : {}),
+    measurements,
+    trajectory,
+    final: trajectory.at(-1)?.estimate ?? estimateNoiseScale([], options.estimator),
+    trainingSteps: train.steps,
+    seconds: train.steps.reduce((s, r) => s + r.seconds, 0),
+  };
+}
+
 export async function probeNoise(
   session: TrainingSession,
   options: NoiseProbeOptions,
 ): Promise<NoiseProbeResult> {
+  if (session.trainWithNorms)
+    return probeNoiseInOneRun(session.trainWithNorms.bind(session), options);
   const measurements: NoiseMeasurement[] = [];
   const trainingSteps: StepRecord[] = [];
   const signal = options.signal ? { signal: options.signal } : {};
@@ -103,15 +155,7 @@ export async function probeNoise(
     }
     seconds += norms.seconds;
     const { kind: _kind, ...values } = norms;
-    const statistics = twoBatchEstimate(
-      fromMicroBatches(
-        values.microSqNorms,
-        values.microBatchSize,
-        values.accumulatedSqNorm,
-        values.populationSize,
-      ),
-    );
-    const measurement: NoiseMeasurement = { ...values, ...statistics };
+    const measurement = measurementOf(values);
     measurements.push(measurement);
     const estimate = estimateNoiseScale(measurements, options.estimator);
     options.onMeasurement?.(measurement, estimate);

@@ -4,8 +4,9 @@
 // gradientNorms(b, k) runs (steps so far + 1) steps of k accumulated micro-batches of b and reads
 // the norms the last step reports — the free measurement of accumulated and data-parallel steps
 // (SCIENCE.md §1), taken after as many optimizer steps as the session has trained, though along
-// the command's own path at batch b·k. The session numbers steps on from run to run; reset()
-// only restarts the count, since every run starts fresh anyway.
+// the command's own path at batch b·k. trainWithNorms(b, k, S) is the efficient form the noise
+// probe uses: one run whose every step reports its norms. The session numbers steps on from run
+// to run; reset() only restarts the count, since every run starts fresh anyway.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,14 +19,18 @@ import type {
 } from '../../protocol/telemetry-events.js';
 import type {
   EngineInfo,
+  GradientNorms,
   GradientNormsOptions,
   GradientNormsOutcome,
   MemoryOptions,
   MemoryOutcome,
+  NormsRun,
+  NormsRunOptions,
   StepRecord,
   TrainingSession,
   TrainOptions,
   TrainOutcome,
+  TrialFailure,
   WorkloadInfo,
   WorkloadSpec,
 } from '../engine.js';
@@ -247,40 +252,70 @@ export class CommandSession implements TrainingSession {
     const failure = runFailure(result, what);
     if (failure) return failure;
     const lead = result.events.filter(isLeadStep).at(-1);
-    if (!lead?.microSqNorms || lead.sqNorm === undefined) {
+    if (!lead) return { kind: 'error', message: `the command ${what} reported no step` };
+    const norms = normsOfStep(result.events, lead, what);
+    return norms.kind === 'ok' ? { ...norms, step: this.stepCount } : norms;
+  }
+
+  /**
+   * One run of the command at micro-batch b × k accumulation for `steps` steps, from the
+   * initial weights: every step it reports carries its micro-batch norms.
+   */
+  async trainWithNorms(options: NormsRunOptions): Promise<NormsRun> {
+    const batchSize = options.microBatchSize * options.accumulationSteps;
+    this.checkBatch(batchSize);
+    requireInteger('steps', options.steps);
+    requireInteger('accumulationSteps', options.accumulationSteps, 2);
+    const what = `at ${options.accumulationSteps} micro-batches of ${options.microBatchSize}`;
+    const steps: StepRecord[] = [];
+    const norms: GradientNorms[] = [];
+    const result = await this.runner.run({
+      batchSize,
+      steps: options.steps,
+      microBatchSize: options.microBatchSize,
+      accumulation: options.accumulationSteps,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onEvent: (event) => {
+        if (!isLeadStep(event)) return;
+        const record: StepRecord = {
+          step: steps.length,
+          batchSize: event.batchSize,
+          seconds: event.seconds,
+          loss: event.loss,
+          ...(event.tokens !== undefined ? { tokens: event.tokens } : {}),
+        };
+        steps.push(record);
+        options.onStep?.(record);
+      },
+    });
+    for (const lead of result.events.filter(isLeadStep)) {
+      const measured = normsOfStep(result.events, lead, what);
+      if (measured.kind === 'ok') norms.push({ ...measured, step: norms.length });
+    }
+    const failure = runFailure(result, what);
+    if (failure) return { train: { ...failure, steps }, norms };
+    if (norms.length === 0) {
       return {
-        kind: 'error',
-        message: `the command ${what} reported no microSqNorms and sqNorm in its step event (docs/protocol.md)`,
+        train: {
+          kind: 'error',
+          message: `the command ${what} reported no microSqNorms and sqNorm in its step events (docs/protocol.md)`,
+          steps,
+        },
+        norms,
       };
     }
-    // Other ranks' local norms of the same step, when each rank writes its own lines.
-    const others = result.events.filter(
-      (e): e is TelemetryStep => e.event === 'step' && (e.rank ?? 0) !== 0 && e.step === lead.step,
-    );
-    const microSqNorms = [...lead.microSqNorms, ...others.flatMap((e) => e.microSqNorms ?? [])];
-    if (microSqNorms.length < 2) {
+    const diverged = steps.find((s) => !Number.isFinite(s.loss));
+    if (diverged) {
       return {
-        kind: 'error',
-        message: `the command ${what} reported ${microSqNorms.length} micro-batch norm; it needs {micro_batch} and {accumulation} in its arguments to split the batch`,
+        train: {
+          kind: 'diverged',
+          message: `loss became ${diverged.loss} at step ${diverged.step}`,
+          steps,
+        },
+        norms,
       };
     }
-    const norms = [...microSqNorms, lead.sqNorm];
-    if (!norms.every(Number.isFinite)) {
-      return {
-        kind: 'diverged',
-        message: `the command ${what} reported non-finite gradient norms (${norms.filter((n) => !Number.isFinite(n)).join(', ')})`,
-      };
-    }
-    const microBatchSize = lead.microBatchSize ?? lead.batchSize / lead.microSqNorms.length;
-    return {
-      kind: 'ok',
-      microBatchSize,
-      microSqNorms,
-      accumulatedSqNorm: lead.sqNorm,
-      loss: lead.loss,
-      step: this.stepCount,
-      seconds: lead.seconds,
-    };
+    return { train: { kind: 'ok', steps }, norms };
   }
 
   async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
@@ -332,4 +367,43 @@ function maxPeak(events: readonly TelemetryEvent[]): number | undefined {
     if (e.event === 'step' && e.peakBytes !== undefined) peak = Math.max(peak ?? 0, e.peakBytes);
   }
   return peak;
+}
+
+/** The norms one step reported (with other ranks' lines of the same step), as a measurement. */
+function normsOfStep(
+  events: readonly TelemetryEvent[],
+  lead: TelemetryStep,
+  what: string,
+): ({ kind: 'ok' } & Omit<GradientNorms, 'step'>) | TrialFailure {
+  if (!lead.microSqNorms || lead.sqNorm === undefined) {
+    return {
+      kind: 'error',
+      message: `the command ${what} reported no microSqNorms and sqNorm in its step event (docs/protocol.md)`,
+    };
+  }
+  const others = events.filter(
+    (e): e is TelemetryStep => e.event === 'step' && (e.rank ?? 0) !== 0 && e.step === lead.step,
+  );
+  const microSqNorms = [...lead.microSqNorms, ...others.flatMap((e) => e.microSqNorms ?? [])];
+  if (microSqNorms.length < 2) {
+    return {
+      kind: 'error',
+      message: `the command ${what} reported ${microSqNorms.length} micro-batch norm; it needs {micro_batch} and {accumulation} in its arguments to split the batch`,
+    };
+  }
+  const all = [...microSqNorms, lead.sqNorm];
+  if (!all.every(Number.isFinite)) {
+    return {
+      kind: 'diverged',
+      message: `the command ${what} reported non-finite gradient norms (${all.filter((n) => !Number.isFinite(n)).join(', ')})`,
+    };
+  }
+  return {
+    kind: 'ok',
+    microBatchSize: lead.microBatchSize ?? lead.batchSize / lead.microSqNorms.length,
+    microSqNorms,
+    accumulatedSqNorm: lead.sqNorm,
+    loss: lead.loss,
+    seconds: lead.seconds,
+  };
 }
