@@ -399,8 +399,10 @@ export function recommend(input: RecommendationInput): Recommendation {
     confidence = {
       level,
       statement:
-        `Anywhere in the noise scale's 95% interval the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
-        `and batch ${batchSize} is at most ${(penalty * 100).toFixed(0)}% slower than it. ` +
+        (batchRange[0] === batchRange[1]
+          ? `Anywhere in the noise scale's 95% interval the best batch is ${batchRange[0]}. `
+          : `Anywhere in the noise scale's 95% interval the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
+            `and batch ${batchSize} is at most ${(penalty * 100).toFixed(0)}% slower than it. `) +
         'B_simple predicts the critical batch only to within about an order of magnitude (McCandlish et al. 2018), so treat the choice as a well-founded starting point.',
       batchRange,
     };

@@ -50,10 +50,10 @@ function gib(bytes: number): string {
 }
 
 export function memoryChartSvg(input: ChartInput): string {
-  const width = input.width ?? 720;
+  const width = input.width ?? 820;
   const height = input.height ?? 360;
   const left = 64;
-  const right = 150;
+  const right = 230;
   const top = 16;
   const bottom = 40;
   const plotW = width - left - right;
