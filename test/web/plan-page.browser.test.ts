@@ -1,14 +1,14 @@
-// The plan calculator page in a real headless Chromium (Debian's, driven by playwright-core):
-// served on 127.0.0.1, it draws its chart with no console error and no request elsewhere, and
-// recomputes when an input changes.
+// The plan calculator page in a real headless Chromium (Debian's, driven by playwright-core),
+// served by the real `batchwise serve` on 127.0.0.1: it draws its chart with no console error and
+// no request elsewhere, and recomputes when an input changes.
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlanPage } from '../../scripts/build-plan-page.js';
+import { BIN } from '../support/run-cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -23,31 +23,31 @@ const FLAGS = [
 ];
 
 describe.skipIf(!existsSync(CHROMIUM))('plan calculator page in headless Chromium', () => {
-  let server: Server;
+  let serve: ChildProcess;
   let browser: Browser;
   let url: string;
 
   beforeAll(async () => {
-    const page = await buildPlanPage(mkdtempSync(join(tmpdir(), 'batchwise-plan-page-')));
-    const html = readFileSync(page);
-    server = createServer((request, response) => {
-      if (request.url === '/' || request.url === '/index.html') {
-        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        response.end(html);
-      } else {
-        response.writeHead(404);
-        response.end();
-      }
+    // The real `batchwise serve` (built by npm run build) on a free port.
+    serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    const origin = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      serve.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+        if (match) resolve(match[0]);
+      });
+      serve.on('exit', (code) => reject(new Error(`batchwise serve exited with ${code}`)));
+    });
+    url = `${origin}plan`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    serve?.kill('SIGINT');
   });
 
   it('draws the memory chart and the plan, offline, without console errors', async () => {
@@ -65,8 +65,8 @@ describe.skipIf(!existsSync(CHROMIUM))('plan calculator page in headless Chromiu
     const summary = await page.locator('#summary').innerText();
     expect(summary).toMatch(/micro-batch/i);
     expect(errors, errors.join('\n')).toEqual([]);
-    expect(requests.filter((r) => !r.startsWith(url))).toEqual([]);
-    await page.screenshot({ path: join(tmpdir(), 'batchwise-plan-page.png') });
+    expect(requests.filter((r) => !r.startsWith(new URL(url).origin))).toEqual([]);
+    await page.screenshot({ path: join(tmpdir(), 'batchwise-plan-page.png'), fullPage: true });
   });
 
   it('recomputes when the model changes', async () => {

@@ -1,0 +1,87 @@
+// `batchwise serve`: only its own pages, only for local Host headers, nothing from the disk.
+
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLocalHost } from '../../src/server/local-host.js';
+import type { Page } from '../../src/server/pages.js';
+import { type RunningServer, startServer } from '../../src/server/server.js';
+
+function get(
+  url: string,
+  path: string,
+  host?: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method, headers: host ? { host } : {} },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('batchwise serve', () => {
+  let running: RunningServer;
+  const pages = new Map<string, Page>([
+    ['/', { contentType: 'text/html', body: '<p>index</p>' }],
+    ['/plan', { contentType: 'text/html', body: '<p>plan</p>' }],
+  ]);
+
+  beforeAll(async () => {
+    running = await startServer({ port: 0, pages });
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('binds to 127.0.0.1 and serves its pages with restrictive headers', async () => {
+    expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const plan = await get(running.url, '/plan');
+    expect(plan.status).toBe(200);
+    expect(plan.body).toBe('<p>plan</p>');
+    expect(plan.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect((await get(running.url, '/plan/')).status).toBe(200);
+    expect((await get(running.url, '/plan?x=1')).status).toBe(200);
+  });
+
+  it('never reaches the file system: traversal attempts are 404', async () => {
+    for (const path of [
+      '/../package.json',
+      '/plan/../../package.json',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/..%2f..%2fpackage.json',
+      '/index.html',
+      '/dist/web/plan/index.html',
+    ]) {
+      const response = await get(running.url, path);
+      expect(response.status, path).toBe(404);
+      expect(response.body).not.toMatch(/"name": "batchwise"|root:/);
+    }
+  });
+
+  it('refuses a Host header that is not local, and other methods', async () => {
+    expect((await get(running.url, '/plan', 'evil.example:80')).status).toBe(403);
+    expect((await get(running.url, '/plan', 'localhost.evil.example')).status).toBe(403);
+    expect((await get(running.url, '/plan', 'localhost:1234')).status).toBe(200);
+    expect((await get(running.url, '/plan', '[::1]:1234')).status).toBe(200);
+    expect((await get(running.url, '/plan', undefined, 'POST')).status).toBe(405);
+  });
+
+  it('recognises local host names', () => {
+    expect(isLocalHost('127.0.0.1:8765')).toBe(true);
+    expect(isLocalHost('127.1.2.3')).toBe(true);
+    expect(isLocalHost('LOCALHOST')).toBe(true);
+    expect(isLocalHost(undefined)).toBe(false);
+    expect(isLocalHost('10.0.0.1:80')).toBe(false);
+    expect(isLocalHost('[::2]:80')).toBe(false);
+  });
+});
