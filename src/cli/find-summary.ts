@@ -44,9 +44,7 @@ export function renderFindSummary(report: FindReport): string {
     ],
     [
       'Throughput',
-      report.throughput.fit.kind === 'fitted'
-        ? `peak ${formatNumber(report.throughput.fit.peakExamplesPerSecond)} examples/s; 90% of it from batch ${formatNumber(report.throughput.fit.saturation?.batchSize)}`
-        : '–',
+      report.throughput.fit.kind === 'fitted' ? describeThroughput(report.throughput.fit) : '–',
     ],
     [
       'Gradient noise scale',
@@ -71,4 +69,15 @@ export function renderFindSummary(report: FindReport): string {
   if (r.beyondMemory) lines.push(`  Note: ${r.beyondMemory.note}.`);
   for (const d of r.diagnostics) lines.push(`  ! ${d}`);
   return `${lines.join('\n')}\n`;
+}
+
+function describeThroughput(fit: FindReport['throughput']['fit']): string {
+  const saturation = fit.saturation;
+  const peak = `peak ${formatNumber(fit.peakExamplesPerSecond)} examples/s (fitted)`;
+  if (!saturation || saturation.batchSize === null)
+    return `${peak}; still rising at the largest batch measured`;
+  const where = `${Math.round(saturation.fraction * 100)}% of it from batch ${formatNumber(saturation.batchSize)}`;
+  return saturation.extrapolated
+    ? `${peak}; ${where} (extrapolated beyond the batches measured)`
+    : `${peak}; ${where}`;
 }

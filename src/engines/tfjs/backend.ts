@@ -109,8 +109,19 @@ const WHY_NOT: Readonly<Record<Exclude<BackendName, 'auto'>, string>> = {
 };
 
 /** Activate the requested backend (or the best available for 'auto') and describe it. */
+/**
+ * tfjs-backend-cpu prints a banner advising tfjs-node on its first use under Node, into the
+ * middle of batchwise's output; batchwise chooses backends itself and says which in its reports.
+ */
+async function silenceCpuBanner(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
 export async function selectBackend(requested: string = 'auto'): Promise<BackendInfo> {
   installChainedOps();
+  await silenceCpuBanner();
   if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new BatchwiseError(
       'invalid-option',
