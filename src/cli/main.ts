@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerFindCommand } from './commands/find.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPlanCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerAnalyzeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  registerReportCommand(program, { stdout: process.stdout, stderr: process.stderr });
   return program;
 }
 

@@ -24,6 +24,7 @@ import {
   parsePositiveNumber,
   parseSize,
 } from '../parse-options.js';
+import { writeHtmlOutputs } from './report.js';
 
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamw'];
 const ENGINES = ['tfjs', 'fake', 'command'] as const;
@@ -44,6 +45,8 @@ interface FindFlags {
   seed: string;
   json?: string;
   markdown?: string;
+  html?: string;
+  plots?: string;
   quiet?: boolean;
   dataOption: string[];
   modelOption: string[];
@@ -120,6 +123,8 @@ export function registerFindCommand(
     .option('--noise-seconds <s>', 'time limit of the noise measurement run', '120')
     .option('--json <file>', 'write the full report as JSON')
     .option('--markdown <file>', 'write the report as Markdown')
+    .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
+    .option('--plots <dir>', 'write each chart as SVG and PNG into this folder')
     .option('--quiet', 'no progress; print only the recommendation')
     .action(async (flags: FindFlags) => {
       process.exitCode = await runFind(flags, io);
@@ -291,6 +296,7 @@ async function runFind(
     });
     if (flags.json) writeFileSync(flags.json, findReportToJson(report));
     if (flags.markdown) writeFileSync(flags.markdown, findReportToMarkdown(report));
+    await writeHtmlOutputs(report, flags, io.stderr);
     if (flags.quiet) {
       if (recommendation)
         io.stdout.write(
