@@ -3,26 +3,14 @@
 // no request elsewhere, and recomputes when an input changes.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, hasChromium } from '../../src/browser/headless-chromium.js';
 import { BIN } from '../support/run-cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-describe.skipIf(!existsSync(CHROMIUM))('plan calculator page in headless Chromium', () => {
+describe.skipIf(!hasChromium())('plan calculator page in headless Chromium', () => {
   let serve: ChildProcess;
   let browser: Browser;
   let url: string;
@@ -42,7 +30,11 @@ describe.skipIf(!existsSync(CHROMIUM))('plan calculator page in headless Chromiu
       serve.on('exit', (code) => reject(new Error(`batchwise serve exited with ${code}`)));
     });
     url = `${origin}plan`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_FLAGS],
+      headless: true,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -62,7 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM))('plan calculator page in headless Chromiu
     await page.goto(url);
     await page.waitForSelector('#chart svg');
     expect(await page.locator('#chart svg rect').count()).toBeGreaterThan(3);
-    const summary = await page.locator('#summary').innerText();
+    const summary = await page.locator('#summary').textContent();
     expect(summary).toMatch(/micro-batch/i);
     expect(errors, errors.join('\n')).toEqual([]);
     expect(requests.filter((r) => !r.startsWith(new URL(url).origin))).toEqual([]);
@@ -73,11 +65,11 @@ describe.skipIf(!existsSync(CHROMIUM))('plan calculator page in headless Chromiu
     const page = await browser.newPage();
     await page.goto(url);
     await page.waitForSelector('#chart svg');
-    const before = await page.locator('#summary').innerText();
+    const before = await page.locator('#summary').textContent();
     await page.selectOption('select[name="model"]', 'gpt2-medium');
     await page.waitForFunction(
       `document.getElementById('summary').innerText !== ${JSON.stringify(before)}`,
     );
-    expect(await page.locator('#summary').innerText()).not.toBe(before);
+    expect(await page.locator('#summary').textContent()).not.toBe(before);
   });
 });

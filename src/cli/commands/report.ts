@@ -1,0 +1,88 @@
+// `batchwise report REPORT.json --html FILE [--plots DIR] [--markdown FILE]`: renders a saved
+// `find` report again (validated against its schema) as HTML with charts, chart files or
+// Markdown. Also holds the writer of --html and --plots that `find` shares.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { BatchwiseError } from '../../errors.js';
+import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
+import { findReportToHtml } from '../../report/html/html-report.js';
+import { writeReportPlots } from '../../report/html/write-plots.js';
+import { findReportToMarkdown } from '../../report/markdown-report.js';
+
+interface ReportFlags {
+  html?: string;
+  plots?: string;
+  markdown?: string;
+}
+
+/** Writes --html and --plots for a report; notes (skipped charts or PNGs) go to stderr. */
+export async function writeHtmlOutputs(
+  report: FindReport,
+  flags: { html?: string; plots?: string },
+  stderr: NodeJS.WritableStream,
+): Promise<void> {
+  if (flags.html) writeFileSync(flags.html, findReportToHtml(report));
+  if (flags.plots) {
+    const { notes } = await writeReportPlots(report, flags.plots);
+    for (const note of notes) stderr.write(`batchwise: ${note}\n`);
+  }
+}
+
+/** Reads and validates a find report; every problem is one BatchwiseError line. */
+export function readFindReport(path: string): FindReport {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BatchwiseError('invalid-data', `cannot read ${path}${code ? ` (${code})` : ''}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new BatchwiseError(
+      'invalid-data',
+      `${path} is not JSON (expected a batchwise find report)`,
+    );
+  }
+  const parsed = findReportSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw new BatchwiseError(
+      'invalid-data',
+      `${path} is not a batchwise find report (schema version 1)${where}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+export function registerReportCommand(
+  program: Command,
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+): void {
+  program
+    .command('report')
+    .description(
+      'render a saved find report (--json output) as HTML with charts, chart files or Markdown',
+    )
+    .argument('<report.json>', 'a report written by batchwise find --json')
+    .option('--html <file>', 'write one self-contained HTML file with charts (opens offline)')
+    .option('--plots <dir>', 'write each chart as SVG and PNG into this folder')
+    .option('--markdown <file>', 'write the report as Markdown')
+    .action(async (path: string, flags: ReportFlags) => {
+      if (!flags.html && !flags.plots && !flags.markdown) {
+        throw new BatchwiseError(
+          'invalid-option',
+          'report needs --html FILE, --plots DIR or --markdown FILE',
+        );
+      }
+      const report = readFindReport(path);
+      await writeHtmlOutputs(report, flags, io.stderr);
+      if (flags.markdown) writeFileSync(flags.markdown, findReportToMarkdown(report));
+      const written = [flags.html, flags.plots, flags.markdown].filter((f) => f !== undefined);
+      io.stdout.write(`wrote ${written.join(', ')}\n`);
+    });
+}

@@ -1,0 +1,106 @@
+// `batchwise report REPORT.json` through the real binary (npm run build first): HTML, chart
+// files and Markdown from a saved report; a malformed or foreign file is one clear line.
+
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findReportToJson } from '../../../src/report/find-report.js';
+import { fakeFindReport } from '../../support/fake-find-report.js';
+import { batchwise } from '../../support/run-cli.js';
+
+let dir: string;
+let reportPath: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'batchwise-report-'));
+  reportPath = join(dir, 'report.json');
+  writeFileSync(reportPath, findReportToJson(await fakeFindReport()));
+});
+
+describe('batchwise report', () => {
+  it('writes the HTML report, the chart files and the Markdown', async () => {
+    const html = join(dir, 'report.html');
+    const plots = join(dir, 'plots');
+    const markdown = join(dir, 'report.md');
+    const result = await batchwise(
+      'report',
+      reportPath,
+      '--html',
+      html,
+      '--plots',
+      plots,
+      '--markdown',
+      markdown,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('batchwise-chart-specs');
+    expect(readFileSync(markdown, 'utf8')).toContain('## Recommendation');
+    for (const name of ['memory', 'throughput', 'noise', 'time-to-target']) {
+      const svg = readFileSync(join(plots, `${name}.svg`), 'utf8');
+      expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svg).toContain('<path');
+      if (existsSync('/usr/bin/chromium')) {
+        expect(
+          readFileSync(join(plots, `${name}.png`))
+            .subarray(1, 4)
+            .toString(),
+        ).toBe('PNG');
+      }
+    }
+  });
+
+  it('rejects a file that is not JSON in one line', async () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{ "schemaVersion": 1,');
+    const result = await batchwise('report', path, '--html', join(dir, 'x.html'));
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/is not JSON/);
+    expect(existsSync(join(dir, 'x.html'))).toBe(false);
+  });
+
+  it('rejects a foreign JSON file in one line, naming the first wrong field', async () => {
+    const path = join(dir, 'package.json');
+    writeFileSync(path, JSON.stringify({ name: 'x', version: '1.0.0' }));
+    const result = await batchwise('report', path, '--html', join(dir, 'y.html'));
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/is not a batchwise find report/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects a missing file and a call without an output', async () => {
+    const missing = await batchwise(
+      'report',
+      join(dir, 'nope.json'),
+      '--html',
+      join(dir, 'z.html'),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*ENOENT/);
+    const none = await batchwise('report', reportPath);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--html FILE/);
+  });
+});
+
+describe('batchwise find --html --plots', () => {
+  it('writes the HTML report and the charts of a run', async () => {
+    const html = join(dir, 'find.html');
+    const plots = join(dir, 'find-plots');
+    const result = await batchwise(
+      'find',
+      '--engine',
+      'fake',
+      '--quiet',
+      '--html',
+      html,
+      '--plots',
+      plots,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('id="chart-memory"');
+    expect(existsSync(join(plots, 'memory.svg'))).toBe(true);
+    expect(existsSync(join(plots, 'throughput.svg'))).toBe(true);
+  });
+});
