@@ -1,33 +1,14 @@
 // The terminal summary of `batchwise analyze`: what the logs hold, the noise scale, throughput,
 // what is known of memory, and the recommendation with its reasons.
 
-import { formatNumber, formatSeconds, formatTable } from '../report/format.js';
+import { candidateTable, type Table } from '../report/candidates-table.js';
+import { formatNumber, formatSeconds } from '../report/format.js';
+import { keyValueLines, recommendationLines } from '../report/terminal-lines.js';
 import type { AnalyzeReport } from './analyze-report.js';
 
-const CANDIDATE_LABELS: Readonly<Record<string, string>> = {
-  recommended: 'recommended',
-  'time-optimal': 'time-optimal (exact)',
-  'compute-optimal': 'compute-optimal',
-  saturation: 'throughput saturation (90%)',
-  'memory-max': 'memory ceiling',
-  'framework-default': 'framework default',
-};
-
 /** The candidate batches as table rows (time, steps, examples relative to the recommendation). */
-export function analyzeCandidateRows(report: AnalyzeReport): {
-  header: string[];
-  rows: string[][];
-} {
-  const header = ['batch', 'what', 'time', 'steps', 'examples'];
-  const ratio = (v: number | undefined) => (v === undefined ? '–' : `${formatNumber(v, 2)}x`);
-  const rows = (report.recommendation?.candidates ?? []).map((c) => [
-    String(c.batchSize),
-    CANDIDATE_LABELS[c.name] ?? c.name,
-    ratio(c.relativeTime),
-    ratio(c.relativeSteps),
-    ratio(c.relativeExamples),
-  ]);
-  return { header, rows };
+export function analyzeCandidateRows(report: AnalyzeReport): Table {
+  return candidateTable(report.recommendation?.candidates ?? []);
 }
 
 export function describeBSimple(report: AnalyzeReport): string {
@@ -79,21 +60,9 @@ export function renderAnalyzeSummary(report: AnalyzeReport): string {
     ['Gradient noise scale', describeBSimple(report)],
   );
   if (r) rows.push(['Confidence', r.confidence.level]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [key, value] of rows) lines.push(`  ${key.padEnd(width)}  ${value}`);
-  lines.push('');
+  lines.push(...keyValueLines(rows), '');
   if (r) {
-    const table = analyzeCandidateRows(report);
-    lines.push(
-      ...formatTable(table.header, table.rows)
-        .split('\n')
-        .map((l) => `  ${l}`),
-      '',
-    );
-    for (const sentence of [...r.explanation, ...r.tradeOffs, r.confidence.statement])
-      lines.push(`  ${sentence}`);
-    if (r.beyondMemory) lines.push(`  Note: ${r.beyondMemory.note}.`);
-    for (const d of r.diagnostics) lines.push(`  ! ${d}`);
+    lines.push(...recommendationLines(analyzeCandidateRows(report), r));
   } else {
     lines.push(`  ${report.memory.note}`);
   }

@@ -3,7 +3,8 @@
 
 import { candidateRows } from '../report/candidates-table.js';
 import type { FindReport } from '../report/find-report-schema.js';
-import { formatBytes, formatNumber, formatTable } from '../report/format.js';
+import { formatBytes, formatNumber } from '../report/format.js';
+import { keyValueLines, recommendationLines } from '../report/terminal-lines.js';
 
 export function renderFindSummary(report: FindReport): string {
   const w = report.workload;
@@ -54,20 +55,8 @@ export function renderFindSummary(report: FindReport): string {
     ],
     ['Confidence', r.confidence.level],
   );
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [key, value] of rows) lines.push(`  ${key.padEnd(width)}  ${value}`);
-  lines.push('');
-  const table = candidateRows(report);
-  lines.push(
-    ...formatTable(table.header, table.rows)
-      .split('\n')
-      .map((l) => `  ${l}`),
-    '',
-  );
-  for (const sentence of [...r.explanation, ...r.tradeOffs, r.confidence.statement])
-    lines.push(`  ${sentence}`);
-  if (r.beyondMemory) lines.push(`  Note: ${r.beyondMemory.note}.`);
-  for (const d of r.diagnostics) lines.push(`  ! ${d}`);
+  lines.push(...keyValueLines(rows), '');
+  lines.push(...recommendationLines(candidateRows(report), r));
   return `${lines.join('\n')}\n`;
 }
 

@@ -13,18 +13,35 @@ const LABELS: Readonly<Record<string, string>> = {
   'framework-default': 'framework default',
 };
 
-export function candidateRows(report: FindReport): { header: string[]; rows: string[][] } {
-  const recommendation = report.recommendation;
-  const header = ['batch', 'what', 'time', 'steps', 'examples'];
-  if (!recommendation) return { header, rows: [] };
+export interface CandidateLike {
+  readonly name: string;
+  readonly batchSize: number;
+  readonly relativeTime?: number | null;
+  readonly relativeSteps?: number | null;
+  readonly relativeExamples?: number | null;
+}
+
+export interface Table {
+  readonly header: string[];
+  readonly rows: string[][];
+}
+
+/** Batch, label and time / steps / examples relative to the recommendation. */
+export function candidateTable(candidates: readonly CandidateLike[]): Table {
   const ratio = (v: number | null | undefined) =>
     v === undefined || v === null ? '–' : `${formatNumber(v, 2)}x`;
-  const rows = recommendation.candidates.map((c) => [
-    String(c.batchSize),
-    LABELS[c.name] ?? c.name,
-    ratio(c.relativeTime),
-    ratio(c.relativeSteps),
-    ratio(c.relativeExamples),
-  ]);
-  return { header, rows };
+  return {
+    header: ['batch', 'what', 'time', 'steps', 'examples'],
+    rows: candidates.map((c) => [
+      String(c.batchSize),
+      LABELS[c.name] ?? c.name,
+      ratio(c.relativeTime),
+      ratio(c.relativeSteps),
+      ratio(c.relativeExamples),
+    ]),
+  };
+}
+
+export function candidateRows(report: FindReport): Table {
+  return candidateTable(report.recommendation?.candidates ?? []);
 }
