@@ -4,6 +4,7 @@
 import { candidateRows } from './candidates-table.js';
 import type { FindReport } from './find-report-schema.js';
 import { formatBytes, formatNumber, formatSeconds, formatTable } from './format.js';
+import { planRows } from './plan-rows.js';
 
 export function findReportToMarkdown(report: FindReport): string {
   const out: string[] = [];
@@ -23,23 +24,11 @@ export function findReportToMarkdown(report: FindReport): string {
       formatTable(
         ['', ''],
         [
-          ['batch size', `**${r.batchSize}** (${r.regime}; exact optimum ${r.exactBatchSize})`],
-          [
-            'learning rate',
-            `${formatNumber(r.learningRate)} (${r.learningRateRule} rule: ${r.learningRateSource})`,
-          ],
-          ['warmup', r.warmup ? `${r.warmup.steps} steps — ${r.warmup.reason}` : 'none needed'],
-          ['steps per epoch', String(r.stepsPerEpoch)],
-          [
-            'steps to target',
-            r.stepsToTarget !== undefined && r.stepsToTarget !== null
-              ? `${r.stepsToTarget} (${formatNumber(r.epochsToTarget)} epochs)`
-              : (r.targetNote ?? '– (no --target-loss)'),
-          ],
-          [
-            'split',
-            `micro-batch ${r.microBatch} × ${r.accumulationSteps} accumulation × ${r.devices} device(s)`,
-          ],
+          ...planRows(r),
+            k === 'batch size'
+              ? [k, `**${v.split(' ')[0]}** ${v.slice(v.indexOf(' ') + 1)}`]
+              : [k, v],
+          ),
           ['confidence', `${r.confidence.level}: ${r.confidence.statement}`],
         ],
         true,

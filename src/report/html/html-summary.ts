@@ -4,6 +4,7 @@
 import { candidateRows } from '../candidates-table.js';
 import type { FindReport } from '../find-report-schema.js';
 import { formatBytes, formatNumber } from '../format.js';
+import { planRows } from '../plan-rows.js';
 
 /** Text safe inside HTML elements and attribute values. */
 export function escapeHtml(text: string): string {
@@ -117,25 +118,7 @@ function table(
 export function planTable(report: FindReport): string {
   const r = report.recommendation;
   if (!r) return '<p class="empty">No recommendation: see the messages above.</p>';
-  const rows: string[][] = [
-    ['batch size', `${r.batchSize} (${r.regime}; exact optimum ${formatNumber(r.exactBatchSize)})`],
-    [
-      'learning rate',
-      `${formatNumber(r.learningRate)} (${r.learningRateRule} rule: ${r.learningRateSource})`,
-    ],
-    ['warmup', r.warmup ? `${r.warmup.steps} steps — ${r.warmup.reason}` : 'none needed'],
-    ['steps per epoch', String(r.stepsPerEpoch)],
-    [
-      'steps to target',
-      r.stepsToTarget !== undefined && r.stepsToTarget !== null
-        ? `${r.stepsToTarget} (${formatNumber(r.epochsToTarget)} epochs)`
-        : (r.targetNote ?? '– (no --target-loss)'),
-    ],
-    [
-      'split',
-      `micro-batch ${r.microBatch} × ${r.accumulationSteps} accumulation × ${r.devices} device(s)`,
-    ],
-  ];
+  const rows: string[][] = planRows(r);
   return table(['', ''], rows, [], 'plan');
 }
 
