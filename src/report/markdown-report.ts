@@ -23,14 +23,7 @@ export function findReportToMarkdown(report: FindReport): string {
     out.push(
       formatTable(
         ['', ''],
-        [
-          ...planRows(r),
-            k === 'batch size'
-              ? [k, `**${v.split(' ')[0]}** ${v.slice(v.indexOf(' ') + 1)}`]
-              : [k, v],
-          ),
-          ['confidence', `${r.confidence.level}: ${r.confidence.statement}`],
-        ],
+        [...planRows(r), ['confidence', `${r.confidence.level}: ${r.confidence.statement}`]],
         true,
       ),
       '',
