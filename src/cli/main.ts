@@ -8,6 +8,7 @@ import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerFindCommand } from './commands/find.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerRunsCommands } from './commands/runs.js';
 import { registerServeCommand } from './commands/serve.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerAnalyzeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerReportCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  registerRunsCommands(program, { stdout: process.stdout, stderr: process.stderr });
   return program;
 }
 

@@ -61,12 +61,30 @@ export interface FindEvidence {
   readonly messages: readonly string[];
 }
 
+/** Measurements of an interrupted run of the same workload and settings, reused on resume. */
+export interface PriorMeasurements {
+  readonly memoryTrials: readonly MemoryTrial[];
+  readonly throughputPoints: readonly ThroughputPoint[];
+}
+
+export interface FindProbeOptions {
+  readonly signal?: AbortSignal;
+  /** Every measurement the engine makes (reused ones are not repeated here). */
+  readonly onEvent?: (event: FindEvent) => void;
+  /**
+   * A resumed run: memory trials and throughput points already recorded are replayed instead of
+   * run again. The noise probe depends on the training state and always runs from the initial
+   * weights.
+   */
+  readonly prior?: PriorMeasurements;
+}
+
 export async function runFindProbes(
   session: TrainingSession,
   settings: FindSettings,
-  options: { signal?: AbortSignal; onEvent?: (event: FindEvent) => void } = {},
+  options: FindProbeOptions = {},
 ): Promise<FindEvidence> {
-  const { signal, onEvent } = options;
+  const { signal, onEvent, prior } = options;
   const messages: string[] = [];
   const withSignal = signal ? { signal } : {};
 
@@ -75,6 +93,7 @@ export async function runFindProbes(
     strategy: settings.memorySearch,
     maxBatchSize: settings.maxBatch,
     ...withSignal,
+    ...(prior ? { priorTrials: prior.memoryTrials } : {}),
     onTrial: (trial) => onEvent?.({ kind: 'memory-trial', trial }),
   });
   if (memory.kind !== 'found') messages.push(`memory: ${memory.message}`);
@@ -96,6 +115,7 @@ export async function runFindProbes(
     minSeconds: settings.minSeconds,
     maxSeconds: settings.maxSecondsPerBatch,
     ...withSignal,
+    ...(prior ? { priorPoints: prior.throughputPoints } : {}),
     onPoint: (point) => onEvent?.({ kind: 'throughput-point', point }),
   });
   if (signal?.aborted) return { memory, throughput, steps: [], interrupted: true, messages };

@@ -42,7 +42,14 @@ export interface MemorySearchOptions {
   /** Stop after this many trials; default 25 (Lightning's max_trials), none for 'accelerate' (it runs down to 1). */
   readonly maxTrials?: number;
   readonly signal?: AbortSignal;
+  /** Called after each trial the engine ran (not after replayed ones). */
   readonly onTrial?: (trial: MemoryTrial) => void;
+  /**
+   * Trials of an earlier, interrupted search of the same workload (a resumed run): a trial at
+   * one of these batch sizes takes its recorded outcome instead of running again. Aborted
+   * trials are not reused.
+   */
+  readonly priorTrials?: readonly MemoryTrial[];
 }
 
 export type MemorySearchResult =
@@ -79,11 +86,23 @@ class TrialRunner {
   largestOk = 0;
   smallestFailed = Number.POSITIVE_INFINITY;
   stop: string | undefined;
+  /** Trials recorded before, by batch size, each used once. */
+  private readonly prior = new Map<number, MemoryTrial[]>();
 
   constructor(
     private readonly session: TrainingSession,
     private readonly options: MemorySearchOptions,
-  ) {}
+  ) {
+    for (const trial of options.priorTrials ?? []) {
+      if (trial.outcome === 'aborted') continue;
+      this.prior.set(trial.batchSize, [...(this.prior.get(trial.batchSize) ?? []), trial]);
+    }
+  }
+
+  /** A recorded outcome at this batch size, taken off the list. */
+  private takePrior(batchSize: number): MemoryTrial | undefined {
+    return this.prior.get(batchSize)?.shift();
+  }
 
   get exhausted(): boolean {
     const limit =
@@ -98,6 +117,8 @@ class TrialRunner {
       this.stop = 'interrupted';
       return false;
     }
+    const prior = this.takePrior(batchSize);
+    if (prior) return this.record(prior, false);
     const outcome = await this.session.measureMemory({
       batchSize,
       isolated: this.needsIsolation(batchSize, predictedBytes),
@@ -124,21 +145,26 @@ class TrialRunner {
               ? { predictedPeakBytes: outcome.predictedPeakBytes }
               : {}),
           };
+    return this.record(trial, true);
+  }
+
+  /** Records a trial (run now, or replayed) and updates the search state; true when it fits. */
+  private record(trial: MemoryTrial, ran: boolean): boolean {
     this.trials.push(trial);
     this.seconds += trial.seconds ?? 0;
-    this.options.onTrial?.(trial);
-    if (outcome.kind === 'ok') {
-      this.largestOk = Math.max(this.largestOk, batchSize);
+    if (ran) this.options.onTrial?.(trial);
+    if (trial.outcome === 'ok') {
+      this.largestOk = Math.max(this.largestOk, trial.batchSize);
       return true;
     }
     // An error above a batch that fitted is most likely the backend running out of a resource:
     // bisect around it. At the first trial it is a broken workload: stop.
-    const resourceLike = outcome.kind === 'error' && this.largestOk > 0;
-    if (outcome.kind === 'oom' || outcome.kind === 'limit' || resourceLike) {
-      this.smallestFailed = Math.min(this.smallestFailed, batchSize);
+    const resourceLike = trial.outcome === 'error' && this.largestOk > 0;
+    if (trial.outcome === 'oom' || trial.outcome === 'limit' || resourceLike) {
+      this.smallestFailed = Math.min(this.smallestFailed, trial.batchSize);
       return false;
     }
-    this.stop = `${outcome.kind}: ${outcome.message}`;
+    this.stop = `${trial.outcome}: ${trial.message ?? ''}`;
     return false;
   }
 

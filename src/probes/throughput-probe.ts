@@ -19,7 +19,13 @@ export interface ThroughputOptions {
   readonly maxSeconds?: number;
   readonly saturationFraction?: number;
   readonly signal?: AbortSignal;
+  /** Called after each batch size measured (not for reused points). */
   readonly onPoint?: (point: ThroughputPoint) => void;
+  /**
+   * Points measured before by an interrupted run of the same workload: their batch sizes are
+   * not measured again, the points are reused. Aborted points are measured again.
+   */
+  readonly priorPoints?: readonly ThroughputPoint[];
 }
 
 export interface ThroughputPoint {
@@ -113,10 +119,21 @@ export async function probeThroughput(
   const warnings: string[] = [];
   let totalSeconds = 0;
   let interrupted = false;
+  const prior = new Map(
+    (options.priorPoints ?? [])
+      .filter((p) => p.outcome !== 'aborted')
+      .map((p) => [p.batchSize, p] as const),
+  );
   for (const batchSize of options.batchSizes) {
     if (options.signal?.aborted) {
       interrupted = true;
       break;
+    }
+    const reused = prior.get(batchSize);
+    if (reused) {
+      points.push(reused);
+      totalSeconds += [...reused.warmupSeconds, ...reused.stepSeconds].reduce((s, x) => s + x, 0);
+      continue;
     }
     const warmup = await warmUp(session, batchSize, warmupSteps, maxSeconds, signal);
     totalSeconds += warmup.steps.reduce((s, r) => s + r.seconds, 0);

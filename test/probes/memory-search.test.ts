@@ -102,4 +102,41 @@ describe('memory ceiling search', () => {
     expect(result.trials.length).toBeGreaterThan(0);
     if (result.kind === 'interrupted') expect(result.maxBatch).toBe(64);
   });
+
+  it('replays prior trials of an interrupted search instead of running them again', async () => {
+    for (const strategy of MEMORY_SEARCH_STRATEGIES) {
+      const full = await searchMemoryCeiling(await open(), { strategy, maxBatchSize: 60_000 });
+      // An interrupted search kept its first two trials; the resumed one must not rerun them.
+      const prior = full.trials.slice(0, 2);
+      const session = await open();
+      const measured: number[] = [];
+      const measure = session.measureMemory.bind(session);
+      session.measureMemory = async (options) => {
+        measured.push(options.batchSize);
+        return measure(options);
+      };
+      const ran: number[] = [];
+      const resumed = await searchMemoryCeiling(session, {
+        strategy,
+        maxBatchSize: 60_000,
+        priorTrials: prior,
+        onTrial: (trial) => ran.push(trial.batchSize),
+      });
+      expect(resumed.kind).toBe(full.kind);
+      expect(resumed.trials.map((t) => t.batchSize)).toEqual(full.trials.map((t) => t.batchSize));
+      expect(resumed.trials.slice(0, 2)).toEqual(prior);
+      expect(measured).toEqual(full.trials.slice(2).map((t) => t.batchSize));
+      expect(ran).toEqual(measured);
+    }
+  });
+
+  it('measures an aborted prior trial again', async () => {
+    const session = await open();
+    const resumed = await searchMemoryCeiling(session, {
+      maxBatchSize: 60_000,
+      priorTrials: [{ batchSize: 1, outcome: 'aborted', message: 'aborted', reason: 'fit point' }],
+    });
+    expect(resumed.kind).toBe('found');
+    expect(resumed.trials[0]!.outcome).toBe('ok');
+  });
 });

@@ -101,4 +101,28 @@ describe('throughput probe', () => {
     expect(result.interrupted).toBe(true);
     expect(result.points.map((p) => p.batchSize)).toEqual([1, 2]);
   });
+
+  it('reuses prior points of an interrupted run and measures only the other batch sizes', async () => {
+    const options = { batchSizes: [1, 8, 64], warmupSteps: 1, minSteps: 3, minSeconds: 0 };
+    const first = await probeThroughput(await createFakeEngine().open(spec), options);
+    const prior = [first.points[0]!, { ...first.points[1]!, outcome: 'aborted' as const }];
+    const session = await createFakeEngine().open(spec);
+    const trained = new Set<number>();
+    const train = session.train.bind(session);
+    session.train = async (o) => {
+      trained.add(o.batchSize);
+      return train(o);
+    };
+    const reported: number[] = [];
+    const resumed = await probeThroughput(session, {
+      ...options,
+      priorPoints: prior,
+      onPoint: (p) => reported.push(p.batchSize),
+    });
+    expect(resumed.points.map((p) => p.batchSize)).toEqual([1, 8, 64]);
+    expect(resumed.points[0]).toBe(prior[0]);
+    expect([...trained]).toEqual([8, 64]); // the aborted point is measured again
+    expect(reported).toEqual([8, 64]);
+    expect(resumed.fit.kind).toBe('fitted');
+  });
 });

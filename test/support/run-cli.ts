@@ -2,6 +2,9 @@
 // and returns its exit code and output instead of throwing on a non-zero exit.
 
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -14,10 +17,19 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * Runs the binary; unless the test names a store, each run gets a fresh one of its own
+ * ($BATCHWISE_STORE), so that parallel test files never share the repository's .batchwise/.
+ */
 export async function batchwise(...args: string[]): Promise<CliResult> {
+  const env = {
+    ...process.env,
+    BATCHWISE_STORE: join(mkdtempSync(join(tmpdir(), 'batchwise-store-')), 'runs.sqlite'),
+  };
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
       maxBuffer: 64 * 1024 * 1024,
+      env,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

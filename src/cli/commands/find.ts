@@ -1,62 +1,36 @@
 // `batchwise find`: measure memory, throughput and gradient noise on the user's model and data,
 // then recommend a batch size with its evidence. Ctrl-C stops the measurement and still writes
-// the report of what finished.
+// the report of what finished. Every measurement goes to the run store as it happens
+// (src/store), and `--resume` continues an interrupted run without repeating what it measured.
 
 import { writeFileSync } from 'node:fs';
 import { arch, cpus, freemem, platform, totalmem } from 'node:os';
-import type { Command } from 'commander';
-import type { Engine, OptimizerName, TrainingSession, WorkloadSpec } from '../../engines/engine.js';
+import { type Command, Option } from 'commander';
+import type { Engine, TrainingSession, WorkloadSpec } from '../../engines/engine.js';
 import { BatchwiseError } from '../../errors.js';
 import { recommendFromEvidence } from '../../planner/from-evidence.js';
 import { type FindSettings, runFindProbes } from '../../probes/find-probes.js';
-import { MEMORY_SEARCH_STRATEGIES, type MemorySearchStrategy } from '../../probes/memory-search.js';
+import { MEMORY_SEARCH_STRATEGIES } from '../../probes/memory-search.js';
 import { buildFindReport, findReportToJson } from '../../report/find-report.js';
 import type { FindReport } from '../../report/find-report-schema.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
+import type { ResumeEvent } from '../../store/find-events.js';
+import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
 import { VERSION } from '../../version.js';
+import { FIND_OPTIMIZERS, type FindFlags, planFromFlags } from '../find-options.js';
 import { createProgress } from '../find-progress.js';
-import { renderFindSummary } from '../find-summary.js';
 import {
-  parseChoice,
-  parseFiniteNumber,
-  parseKeyValues,
-  parsePositiveInteger,
-  parsePositiveNumber,
-  parseSize,
-} from '../parse-options.js';
+  type FindRunOptions,
+  planResume,
+  type ResumePlan,
+  refuseWorkloadFlags,
+  resumeMessage,
+} from '../find-store.js';
+import { renderFindSummary } from '../find-summary.js';
+import { parseNonNegativeInteger } from '../parse-options.js';
 import { writeHtmlOutputs } from './report.js';
 
-const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamw'];
-const ENGINES = ['tfjs', 'fake', 'command'] as const;
-
-interface FindFlags {
-  model: string;
-  data?: string;
-  label?: string;
-  optimizer: string;
-  lr: string;
-  lrBatch: string;
-  engine: string;
-  backend: string;
-  memoryBudget?: string;
-  maxBatch?: string;
-  memorySearch: string;
-  targetLoss?: string;
-  seed: string;
-  json?: string;
-  markdown?: string;
-  html?: string;
-  plots?: string;
-  quiet?: boolean;
-  dataOption: string[];
-  modelOption: string[];
-  noiseMeasurements: string;
-  noiseEvery: string;
-  noiseSeconds: string;
-  cmd?: string;
-  shell?: boolean;
-  timeout?: string;
-}
+const OPTIMIZERS = FIND_OPTIMIZERS;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -126,8 +100,18 @@ export function registerFindCommand(
     .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
     .option('--plots <dir>', 'write each chart as SVG and PNG into this folder')
     .option('--quiet', 'no progress; print only the recommendation')
-    .action(async (flags: FindFlags) => {
-      process.exitCode = await runFind(flags, io);
+    .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
+    .option('--no-store', 'do not store the run')
+    .option(
+      '--resume [run]',
+      'continue an interrupted run from the store without repeating its measurements (default: the newest unfinished run)',
+    )
+    .addOption(
+      // Tests only: real milliseconds each fake-engine step waits, so a run can be killed mid-way.
+      new Option('--fake-step-delay <ms>').hideHelp(),
+    )
+    .action(async (flags: FindFlags, command: Command) => {
+      process.exitCode = await runFind(flags, command, io);
     });
 }
 
@@ -144,98 +128,110 @@ function machineInfo() {
   };
 }
 
-async function openEngine(name: (typeof ENGINES)[number], flags: FindFlags): Promise<Engine> {
-  if (name === 'command') {
-    if (flags.cmd === undefined) {
+async function openEngine(options: FindRunOptions, fakeDelayMs: number): Promise<Engine> {
+  if (options.engine === 'command') {
+    if (options.command === undefined) {
       throw new BatchwiseError('invalid-option', '--engine command needs --cmd TEMPLATE');
     }
     const { createCommandEngine } = await import('../../engines/command/command-engine.js');
     return createCommandEngine({
-      command: flags.cmd,
-      shell: flags.shell === true,
-      timeoutSeconds: parsePositiveNumber('--timeout', flags.timeout ?? '600'),
+      command: options.command.cmd,
+      shell: options.command.shell,
+      timeoutSeconds: options.command.timeoutSeconds,
     });
   }
-  if (flags.cmd !== undefined) {
-    throw new BatchwiseError('invalid-option', '--cmd needs --engine command');
-  }
-  if (name === 'fake') {
+  if (options.engine === 'fake') {
     const { createFakeEngine } = await import('../../engines/fake/fake-engine.js');
-    return createFakeEngine();
+    return createFakeEngine(fakeDelayMs > 0 ? { realDelayMs: fakeDelayMs } : {});
   }
   const { createTfjsEngine } = await import('../../engines/tfjs/tfjs-engine.js');
   return createTfjsEngine();
 }
 
-async function defaultDataFor(
-  model: string,
-): Promise<{ data: string; options: Record<string, number | string> }> {
-  const { BUILTIN_MODELS } = await import('../../engines/tfjs/models/build-model.js');
-  const builtin = BUILTIN_MODELS.find((m) => m.name === model);
-  if (!builtin) {
-    throw new BatchwiseError('invalid-option', `--data is required with a model file (${model})`);
-  }
-  return {
-    data: builtin.defaultData,
-    options: { ...('defaultDataOptions' in builtin ? builtin.defaultDataOptions : {}) },
-  };
-}
-
 async function runFind(
   flags: FindFlags,
+  command: Command,
   io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
 ): Promise<number> {
-  const engineName = parseChoice('--engine', flags.engine, ENGINES);
-  const optimizer = parseChoice('--optimizer', flags.optimizer, OPTIMIZERS);
-  const learningRate = parsePositiveNumber('--lr', flags.lr);
-  const learningRateBatchSize = parsePositiveInteger('--lr-batch', flags.lrBatch);
-  const memorySearch: MemorySearchStrategy = parseChoice(
-    '--memory-search',
-    flags.memorySearch,
-    MEMORY_SEARCH_STRATEGIES,
-  );
-  const seed = parsePositiveInteger('--seed', flags.seed);
-  const maxBatchFlag =
-    flags.maxBatch !== undefined ? parsePositiveInteger('--max-batch', flags.maxBatch) : undefined;
-  const memoryBudgetBytes =
-    flags.memoryBudget !== undefined ? parseSize('--memory-budget', flags.memoryBudget) : undefined;
-  const targetLoss =
-    flags.targetLoss !== undefined
-      ? parseFiniteNumber('--target-loss', flags.targetLoss)
-      : undefined;
-  const noiseMeasurements = parsePositiveInteger('--noise-measurements', flags.noiseMeasurements);
-  const noiseEvery = parsePositiveInteger('--noise-every', flags.noiseEvery);
-  const noiseMaxSeconds = parsePositiveNumber('--noise-seconds', flags.noiseSeconds);
-  const userDataOptions = parseKeyValues('--data-option', flags.dataOption);
-  const modelOptions = parseKeyValues('--model-option', flags.modelOption);
-  for (const [key, value] of Object.entries(modelOptions)) {
-    if (typeof value !== 'number')
-      throw new BatchwiseError(
-        'invalid-option',
-        `--model-option ${key} must be a number, got "${value}"`,
-      );
+  const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
+  const fakeDelayMs =
+    flags.fakeStepDelay !== undefined
+      ? parseNonNegativeInteger('--fake-step-delay', flags.fakeStepDelay)
+      : 0;
+  let store: RunStore | undefined;
+  let resume: ResumePlan | undefined;
+  let plan: { spec: WorkloadSpec; options: FindRunOptions };
+  if (flags.resume !== undefined) {
+    if (storePath === undefined)
+      throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
+    refuseWorkloadFlags(command);
+    store = RunStore.open(storePath);
+    try {
+      resume = planResume(store, flags.resume === true ? undefined : flags.resume);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    plan = resume;
+  } else {
+    plan = await planFromFlags(flags);
+    store = storePath !== undefined ? RunStore.open(storePath) : undefined;
   }
-  const defaults =
-    flags.data === undefined && engineName === 'tfjs'
-      ? await defaultDataFor(flags.model)
-      : undefined;
-  const spec: WorkloadSpec = {
-    model: flags.model,
-    data: flags.data ?? defaults?.data ?? 'synthetic',
-    ...(flags.label !== undefined ? { label: flags.label } : {}),
-    optimizer,
-    learningRate,
-    seed,
-    modelOptions: modelOptions as Record<string, number>,
-    dataOptions: { ...(defaults?.options ?? {}), ...userDataOptions },
-  };
+  if (fakeDelayMs > 0 && plan.options.engine !== 'fake') {
+    store?.close();
+    throw new BatchwiseError('invalid-option', '--fake-step-delay needs --engine fake');
+  }
+  try {
+    return await measure(plan, { store, resume, fakeDelayMs, flags, io });
+  } finally {
+    store?.close();
+  }
+}
+
+async function measure(
+  plan: { spec: WorkloadSpec; options: FindRunOptions },
+  context: {
+    store: RunStore | undefined;
+    resume: ResumePlan | undefined;
+    fakeDelayMs: number;
+    flags: FindFlags;
+    io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+  },
+): Promise<number> {
+  const { store, resume, flags, io } = context;
+  const { spec, options } = plan;
+  const { learningRateBatchSize, targetLoss, memorySearch, memoryBudgetBytes } = options;
+  const seed = spec.seed;
 
   const progress = createProgress(io.stderr, !flags.quiet);
-  const engine = await openEngine(engineName, flags);
+  const engine = await openEngine(options, context.fakeDelayMs);
   const session: TrainingSession = await engine.open(spec, {
-    backend: flags.backend,
+    backend: options.backend,
     ...(memoryBudgetBytes !== undefined ? { memoryBudgetBytes } : {}),
   });
+  const command = resume ? [...resume.run.command] : process.argv.slice(2);
+  const runId = resume
+    ? resume.run.id
+    : store?.createRun({ command, options: plan.options, spec: plan.spec });
+  if (store && runId !== undefined) {
+    if (resume) {
+      store.setStatus(runId, 'running');
+      const mark: ResumeEvent = {
+        kind: 'resume',
+        memoryTrials: resume.prior.memoryTrials.length,
+        throughputPoints: resume.prior.throughputPoints.length,
+      };
+      store.appendEvent(runId, mark.kind, mark);
+    }
+    if (!flags.quiet) {
+      const reused = resume
+        ? ` (reusing ${resume.prior.memoryTrials.length} memory trial(s) and ${resume.prior.throughputPoints.length} throughput point(s))`
+        : '';
+      io.stderr.write(
+        `batchwise: ${resume ? 'resuming' : 'storing'} run ${runId} in ${store.path}${reused}\n`,
+      );
+    }
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = () => {
@@ -248,9 +244,10 @@ async function runFind(
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  let ended = false;
   try {
     const datasetSize = session.workload.datasetSize;
-    const maxBatch = Math.min(datasetSize, maxBatchFlag ?? datasetSize);
+    const maxBatch = Math.min(datasetSize, options.maxBatch ?? datasetSize);
     const settings: FindSettings = {
       maxBatch,
       memorySearch,
@@ -263,14 +260,19 @@ async function runFind(
       noiseMicroBatchSize: 16,
       noiseMaxMicroBatchSize: 1024,
       noiseMicroBatches: 8,
-      noiseMeasureEvery: noiseEvery,
-      noiseMeasurements,
-      noiseMaxSeconds,
+      noiseMeasureEvery: options.noiseEvery,
+      noiseMeasurements: options.noiseMeasurements,
+      noiseMaxSeconds: options.noiseMaxSeconds,
       smoothing: { kind: 'ema', beta: 0.9 },
     };
     const evidence = await runFindProbes(session, settings, {
       signal: controller.signal,
-      onEvent: progress,
+      onEvent: (event) => {
+        progress(event);
+        // Each measurement is committed before the probe moves on: a kill loses none of them.
+        if (store && runId !== undefined) store.appendEvent(runId, event.kind, event);
+      },
+      ...(resume ? { prior: resume.prior } : {}),
     });
     progress.done();
     const recommendation = recommendFromEvidence(evidence, session.workload, {
@@ -290,10 +292,16 @@ async function runFind(
       learningRateBatchSize,
       seed,
       machine: machineInfo(),
-      command: process.argv.slice(2),
+      command,
       createdAt: new Date().toISOString(),
       version: VERSION,
+      ...(resume ? { messages: [resumeMessage(resume)] } : {}),
     });
+    if (store && runId !== undefined) {
+      // Stored as the JSON document --json writes (non-finite numbers as null).
+      store.setStatus(runId, report.status, JSON.parse(findReportToJson(report)));
+      ended = true;
+    }
     if (flags.json) writeFileSync(flags.json, findReportToJson(report));
     if (flags.markdown) writeFileSync(flags.markdown, findReportToMarkdown(report));
     await writeHtmlOutputs(report, flags, io.stderr);
@@ -313,6 +321,9 @@ async function runFind(
       return 1;
     }
     return 0;
+  } catch (error) {
+    if (store && runId !== undefined && !ended) store.setStatus(runId, 'failed');
+    throw error;
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);

@@ -1,19 +1,38 @@
-// `batchwise report REPORT.json --html FILE [--plots DIR] [--markdown FILE]`: renders a saved
-// `find` report again (validated against its schema) as HTML with charts, chart files or
-// Markdown. Also holds the writer of --html and --plots that `find` shares.
+// `batchwise report REPORT.json|RUN --html FILE [--plots DIR] [--markdown FILE]`: renders a
+// saved `find` report again (validated against its schema), from a file or a run of the run
+// store, as HTML with charts, chart files or Markdown. Also holds the writer of --html and
+// --plots that `find` shares.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
+import { storedReport, withStore } from './runs.js';
 
 interface ReportFlags {
   html?: string;
   plots?: string;
   markdown?: string;
+  store?: string;
+}
+
+/** A report file, or else the report of a stored run with that id. */
+function readReportOrRun(source: string, storePath: string | undefined): FindReport {
+  if (existsSync(source) || /[\\/]|\.json$/i.test(source)) return readFindReport(source);
+  return withStore(storePath, (store) => {
+    const run = store.getRun(source);
+    const report = storedReport(run, store.path);
+    if (!report) {
+      throw new BatchwiseError(
+        'invalid-argument',
+        `run ${run.id} has no report yet (${run.status}); batchwise find --resume ${run.id} completes it`,
+      );
+    }
+    return report;
+  });
 }
 
 /** Writes --html and --plots for a report; notes (skipped charts or PNGs) go to stderr. */
@@ -68,7 +87,11 @@ export function registerReportCommand(
     .description(
       'render a saved find report (--json output) as HTML with charts, chart files or Markdown',
     )
-    .argument('<report.json>', 'a report written by batchwise find --json')
+    .argument('<report.json|run>', 'a report written by batchwise find --json, or a stored run id')
+    .option(
+      '--store <path>',
+      'the run store a run id is read from (default: .batchwise/runs.sqlite)',
+    )
     .option('--html <file>', 'write one self-contained HTML file with charts (opens offline)')
     .option('--plots <dir>', 'write each chart as SVG and PNG into this folder')
     .option('--markdown <file>', 'write the report as Markdown')
@@ -79,7 +102,7 @@ export function registerReportCommand(
           'report needs --html FILE, --plots DIR or --markdown FILE',
         );
       }
-      const report = readFindReport(path);
+      const report = readReportOrRun(path, flags.store);
       await writeHtmlOutputs(report, flags, io.stderr);
       if (flags.markdown) writeFileSync(flags.markdown, findReportToMarkdown(report));
       const written = [flags.html, flags.plots, flags.markdown].filter((f) => f !== undefined);

@@ -46,6 +46,12 @@ export interface FakeEngineOptions {
   readonly secondRegime?: { readonly fixedBytes: number; readonly bytesPerExample: number };
   /** Simulate a backend limit (not memory) at and above this batch size. */
   readonly limitAtBatchSize?: number;
+  /**
+   * Real milliseconds each training step and memory trial waits (default 0), on top of the
+   * simulated clock: for tests that must interrupt or kill a run while it measures (the CLI's
+   * hidden --fake-step-delay). Measured times stay simulated.
+   */
+  readonly realDelayMs?: number;
 }
 
 const DEFAULTS = {
@@ -76,9 +82,9 @@ export class FakeSession implements TrainingSession {
   private random: Random;
   private readonly seed: number;
   private readonly settings: Required<
-    Omit<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime'>
+    Omit<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime' | 'realDelayMs'>
   > &
-    Pick<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime'>;
+    Pick<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime' | 'realDelayMs'>;
   private readonly learningRate: number;
   private stepCount = 0;
   private disposed = false;
@@ -184,11 +190,18 @@ export class FakeSession implements TrainingSession {
     return undefined;
   }
 
+  /** The real delay of realDelayMs, if any. */
+  private async delay(): Promise<void> {
+    const ms = this.settings.realDelayMs ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
   async train(options: TrainOptions): Promise<TrainOutcome> {
     const failure = this.check(options.batchSize);
     if (failure) return { ...failure, steps: [] };
     const steps: StepRecord[] = [];
     for (let i = 0; i < options.steps; i++) {
+      await this.delay();
       if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted', steps };
       const { gradient, loss } = this.problem.batch(options.batchSize);
       this.problem.step(gradient, this.learningRate);
@@ -233,6 +246,7 @@ export class FakeSession implements TrainingSession {
   async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
     const failure = this.check(options.batchSize);
     if (failure) return { ...failure, batchSize: options.batchSize };
+    await this.delay();
     if (options.signal?.aborted)
       return { kind: 'aborted', message: 'aborted', batchSize: options.batchSize };
     return {

@@ -1,0 +1,79 @@
+// `batchwise runs` lists the runs of the run store; `batchwise show RUN` prints one: the summary
+// of its report, or what it had measured when it has none yet (running, or killed).
+
+import type { Command } from 'commander';
+import { BatchwiseError } from '../../errors.js';
+import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
+import { partialRun } from '../../store/find-events.js';
+import {
+  DEFAULT_STORE_PATH,
+  defaultStorePath,
+  RunStore,
+  type StoredRun,
+} from '../../store/run-store.js';
+import { renderFindSummary } from '../find-summary.js';
+import { renderPartialRun, renderRunsTable } from '../run-summary.js';
+
+/** Opens an existing store (reading commands never create one), runs `use`, closes it. */
+export function withStore<T>(path: string | undefined, use: (store: RunStore) => T): T {
+  const store = RunStore.open(path ?? defaultStorePath(), { create: false });
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** The stored report of a run, validated; undefined while it has none. */
+export function storedReport(run: StoredRun, storePath: string): FindReport | undefined {
+  if (run.report === undefined) return undefined;
+  const parsed = findReportSchema.safeParse(run.report);
+  if (!parsed.success) {
+    throw new BatchwiseError(
+      'invalid-data',
+      `the report of run ${run.id} in ${storePath} is not a valid find report (schema version 1)`,
+    );
+  }
+  return parsed.data;
+}
+
+export function registerRunsCommands(
+  program: Command,
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+): void {
+  program
+    .command('runs')
+    .description('list the runs of the run store')
+    .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
+    .action((flags: { store?: string }) => {
+      withStore(flags.store, (store) => {
+        io.stdout.write(renderRunsTable(store.listRuns(), store.path));
+      });
+    });
+
+  program
+    .command('show')
+    .description('print a stored run: its summary, or what it had measured if unfinished')
+    .argument('<run>', 'a run id (or a unique prefix), as batchwise runs lists them')
+    .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
+    .option('--json', 'print the report JSON (or, unfinished, the run and its measurements)')
+    .action((runRef: string, flags: { store?: string; json?: boolean }) => {
+      withStore(flags.store, (store) => {
+        const run = store.getRun(runRef);
+        const report = storedReport(run, store.path);
+        if (report) {
+          io.stdout.write(
+            flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderFindSummary(report),
+          );
+          return;
+        }
+        const partial = partialRun(store.events(run.id));
+        if (flags.json) {
+          const { report: _none, ...fields } = run;
+          io.stdout.write(`${JSON.stringify({ ...fields, measured: partial }, null, 2)}\n`);
+        } else {
+          io.stdout.write(renderPartialRun(run, partial));
+        }
+      });
+    });
+}
