@@ -1,17 +1,29 @@
 // `batchwise serve`: a local web server for batchwise's pages, bound to 127.0.0.1 by default.
-// It serves only its own pages (a fixed route table), refuses requests whose Host header is not
-// local, and sends headers that keep the pages from loading anything from elsewhere.
+// It serves only its own pages and API (a fixed route table; run ids are matched by a strict
+// pattern and looked up in the store, never used as paths), refuses requests whose Host header
+// is not local, and sends headers that keep the pages from loading anything from elsewhere.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { finishedRunPage, liveRunPage, runListPage } from './dashboard-pages.js';
 import { isLocalHost } from './local-host.js';
 import type { Page } from './pages.js';
+import { type EventStreamTiming, streamRunEvents } from './run-event-stream.js';
+import type { RunSource } from './run-source.js';
+import { reportOf, runListEntry, runView, toApiJson } from './run-view.js';
+
+/** The run store behind the dashboard routes (/, /runs/ID, /api/...). */
+export interface DashboardOptions extends EventStreamTiming {
+  readonly source: RunSource;
+}
 
 export interface ServeOptions {
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
   readonly pages: ReadonlyMap<string, Page>;
+  /** Without it, only the fixed pages are served. */
+  readonly dashboard?: DashboardOptions;
 }
 
 export interface RunningServer {
@@ -20,50 +32,162 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+const CSP_BASE = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'";
 
-function send(response: ServerResponse, status: number, contentType: string, body: string): void {
-  response.writeHead(status, { 'content-type': contentType, ...SECURITY_HEADERS });
-  response.end(body);
+function securityHeaders(scriptSrc: string): Record<string, string> {
+  return {
+    'content-security-policy': `${CSP_BASE}; script-src ${scriptSrc}`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  };
+}
+
+const SECURITY_HEADERS = securityHeaders("'unsafe-inline'");
+/** Run pages draw with vega, whose expression compiler needs eval. */
+const CHART_PAGE_HEADERS = securityHeaders("'unsafe-inline' 'unsafe-eval'");
+
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT = 'text/plain; charset=utf-8';
+
+/** A run id in a URL: the exact shape of the ids the store makes, nothing else. */
+const ID = '(\\d{8}-\\d{6}-[0-9a-f]{4})';
+const RUN_PAGE = new RegExp(`^/runs/${ID}$`);
+const RUN_API = new RegExp(`^/api/runs/${ID}$`);
+const RUN_EVENTS = new RegExp(`^/api/runs/${ID}/events$`);
+
+function send(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = SECURITY_HEADERS,
+): void {
+  response.writeHead(status, { 'content-type': contentType, ...headers });
+  response.end(request.method === 'HEAD' ? '' : body);
+}
+
+/** The sequence to stream after: ?after=N, or the Last-Event-ID of a reconnecting browser. */
+function afterSequence(request: IncomingMessage, query: string): number {
+  const fromQuery = new URLSearchParams(query).get('after');
+  const lastEventId = request.headers['last-event-id'];
+  const text = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : fromQuery;
+  return text !== null && /^\d{1,12}$/.test(text) ? Number(text) : 0;
+}
+
+/** The dashboard's routes; false when the path is none of them. */
+function handleDashboard(
+  dashboard: DashboardOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  query: string,
+): boolean {
+  const { source } = dashboard;
+  const notFound = () => send(request, response, 404, TEXT, 'no such run\n');
+  if (path === '/') {
+    send(
+      request,
+      response,
+      200,
+      HTML,
+      runListPage(source.listRuns().map(runListEntry), source.path),
+    );
+    return true;
+  }
+  if (path === '/api/runs') {
+    send(
+      request,
+      response,
+      200,
+      JSON_TYPE,
+      toApiJson({ runs: source.listRuns().map(runListEntry) }),
+    );
+    return true;
+  }
+  let match = RUN_API.exec(path);
+  if (match) {
+    const run = source.run(match[1]!);
+    if (!run) notFound();
+    else send(request, response, 200, JSON_TYPE, toApiJson(runView(run, source.events(run.id))));
+    return true;
+  }
+  match = RUN_EVENTS.exec(path);
+  if (match) {
+    const run = source.run(match[1]!);
+    if (!run) notFound();
+    else
+      streamRunEvents(
+        source,
+        run.id,
+        afterSequence(request, query),
+        request,
+        response,
+        SECURITY_HEADERS,
+        dashboard,
+      );
+    return true;
+  }
+  match = RUN_PAGE.exec(path);
+  if (match) {
+    const run = source.run(match[1]!);
+    if (!run) {
+      notFound();
+      return true;
+    }
+    const report = reportOf(run);
+    const body = report
+      ? finishedRunPage(report)
+      : liveRunPage(runView(run, source.events(run.id)));
+    send(request, response, 200, HTML, body, CHART_PAGE_HEADERS);
+    return true;
+  }
+  return false;
 }
 
 export function handleRequest(
-  pages: ReadonlyMap<string, Page>,
+  options: Pick<ServeOptions, 'pages' | 'dashboard'>,
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
   if (!isLocalHost(request.headers.host)) {
     send(
+      request,
       response,
       403,
-      'text/plain; charset=utf-8',
+      TEXT,
       'batchwise serves local requests only (Host must be localhost)\n',
     );
     return;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    send(request, response, 405, TEXT, 'method not allowed\n');
     return;
   }
-  const path = (request.url ?? '/').split('?')[0]!;
-  const page = pages.get(path.length > 1 ? path.replace(/\/$/, '') : path);
+  const [rawPath = '/', query = ''] = (request.url ?? '/').split('?', 2);
+  const path = rawPath.length > 1 ? rawPath.replace(/\/$/, '') : rawPath;
+  try {
+    if (options.dashboard && handleDashboard(options.dashboard, request, response, path, query))
+      return;
+  } catch (error) {
+    // The store went bad under us (replaced, corrupted): one line, no stack.
+    const message = error instanceof Error ? error.message : String(error);
+    if (!response.headersSent) send(request, response, 500, TEXT, `${message}\n`);
+    else response.end();
+    return;
+  }
+  const page = options.pages.get(path);
   if (!page) {
-    send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    send(request, response, 404, TEXT, 'not found\n');
     return;
   }
-  send(response, 200, page.contentType, request.method === 'HEAD' ? '' : page.body);
+  send(request, response, 200, page.contentType, page.body);
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const server = createServer((request, response) =>
-    handleRequest(options.pages, request, response),
-  );
+  const server = createServer((request, response) => handleRequest(options, request, response));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -74,6 +198,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     url: `http://${shownHost}:${port}/`,
     server,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Event streams stay open until their run ends: close them with the server.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -302,13 +302,24 @@ export class RunStore {
     return row ? runOf(row) : undefined;
   }
 
-  /** A run's events in order. */
-  events(runId: string): StoredEvent[] {
+  /** The run with exactly this id, or undefined (no prefix matching: for ids from URLs). */
+  findRun(id: string): StoredRun | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? runOf(row) : undefined;
+  }
+
+  /** A run's events in order; with `afterSequence`, only those committed after it. */
+  events(runId: string, afterSequence = 0): StoredEvent[] {
     const rows = this.db
       .prepare(
-        'SELECT sequence, kind, payload, time FROM events WHERE run_id = ? ORDER BY sequence',
+        'SELECT sequence, kind, payload, time FROM events WHERE run_id = ? AND sequence > ? ORDER BY sequence',
       )
-      .all(runId) as { sequence: number; kind: string; payload: string; time: string }[];
+      .all(runId, afterSequence) as {
+      sequence: number;
+      kind: string;
+      payload: string;
+      time: string;
+    }[];
     return rows.map((r) => ({ ...r, payload: fromStoreJson(r.payload) }));
   }
 

@@ -4,7 +4,11 @@
 import type { WorkloadSpec } from '../../src/engines/engine.js';
 import { createFakeEngine } from '../../src/engines/fake/fake-engine.js';
 import { recommendFromEvidence } from '../../src/planner/from-evidence.js';
-import { type FindSettings, runFindProbes } from '../../src/probes/find-probes.js';
+import {
+  type FindProbeOptions,
+  type FindSettings,
+  runFindProbes,
+} from '../../src/probes/find-probes.js';
 import { buildFindReport } from '../../src/report/find-report.js';
 import type { FindReport } from '../../src/report/find-report-schema.js';
 
@@ -34,9 +38,10 @@ const spec: WorkloadSpec = {
   seed: 2,
 };
 
-export async function fakeFindReport(): Promise<FindReport> {
+/** `options.onEvent` sees each probe event, as `find` stores them. */
+export async function fakeFindReport(options: FindProbeOptions = {}): Promise<FindReport> {
   const session = await createFakeEngine({ dimension: 8, deltaNorm: 2, noiseStd: 1 }).open(spec);
-  const evidence = await runFindProbes(session, settings);
+  const evidence = await runFindProbes(session, settings, options);
   const recommendation = recommendFromEvidence(evidence, session.workload, {
     learningRateBatchSize: 32,
   });

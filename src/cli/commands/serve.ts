@@ -1,14 +1,18 @@
-// `batchwise serve`: starts the local web server (src/server) and runs until Ctrl-C.
+// `batchwise serve`: starts the local web server (src/server) and runs until Ctrl-C: the
+// dashboard of the run store (runs, their charts, live updates) and the plan calculator.
 
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { loadPages } from '../../server/pages.js';
+import { RunSource } from '../../server/run-source.js';
 import { startServer } from '../../server/server.js';
+import { DEFAULT_STORE_PATH, defaultStorePath } from '../../store/run-store.js';
 import { parseNonNegativeInteger } from '../parse-options.js';
 
 interface ServeFlags {
   port: string;
   host: string;
+  store?: string;
 }
 
 export function registerServeCommand(
@@ -17,20 +21,30 @@ export function registerServeCommand(
 ): void {
   program
     .command('serve')
-    .description('start the local web pages (the plan calculator) on 127.0.0.1')
+    .description(
+      'start the local dashboard (stored runs, their charts, live) and the plan calculator on 127.0.0.1',
+    )
     .option('--port <n>', 'port (0: any free port)', '8765')
     .option(
       '--host <address>',
       'address to bind; other than 127.0.0.1 exposes the pages to the network',
       '127.0.0.1',
     )
+    .option(
+      '--store <path>',
+      `the run store to show (default: ${DEFAULT_STORE_PATH}; a missing one shows no runs)`,
+    )
     .action(async (flags: ServeFlags) => {
       const port = parseNonNegativeInteger('--port', flags.port);
       const pages = await loadPages();
+      const source = new RunSource(flags.store ?? defaultStorePath());
+      // A foreign or corrupt store: its one line now, not on the first request.
+      source.check();
       let running: Awaited<ReturnType<typeof startServer>>;
       try {
-        running = await startServer({ host: flags.host, port, pages });
+        running = await startServer({ host: flags.host, port, pages, dashboard: { source } });
       } catch (error) {
+        source.close();
         const reason = error instanceof Error ? error.message : String(error);
         throw new BatchwiseError(
           'invalid-option',
@@ -38,11 +52,14 @@ export function registerServeCommand(
         );
       }
       io.stdout.write(
-        `batchwise serve: ${running.url} (plan calculator: ${running.url}plan); Ctrl-C to stop\n`,
+        `batchwise serve: ${running.url} (runs of ${source.path}; plan calculator: ${running.url}plan); Ctrl-C to stop\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => {
-          void running.close().then(resolve);
+          void running.close().then(() => {
+            source.close();
+            resolve();
+          });
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

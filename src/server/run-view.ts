@@ -1,0 +1,213 @@
+// What the dashboard shows of one run, as JSON for /api/runs/ID and the run page: the stored
+// report when the run ended, else a partial report-like view built from the stored events, and
+// the report's charts (the HTML report's own builders) drawn from whichever there is.
+
+import { fitMemoryModel } from '../analysis/memory-model.js';
+import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import type { FindEvent } from '../probes/find-probes.js';
+import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
+import { formatNumber } from '../report/format.js';
+import type { ChartResult } from '../report/html/chart-spec.js';
+import {
+  REPORT_CHART_INFO,
+  type ReportChartInfo,
+  reportChart,
+} from '../report/html/report-charts.js';
+import { trajectorySummary } from '../report/noise-summary.js';
+import { partialRun } from '../store/find-events.js';
+import type { RunStatus, StoredEvent, StoredRun } from '../store/run-store.js';
+
+/** Without --memory-budget, the budget drawn on a partial memory chart. */
+const DEFAULT_BUDGET_BYTES = 2 * 1024 ** 3;
+
+export interface RunListEntry {
+  readonly id: string;
+  readonly created: string;
+  readonly model: string;
+  readonly data: string;
+  readonly status: RunStatus;
+  /** The recommended batch of the stored report; null without one. */
+  readonly batchSize: number | null;
+}
+
+export interface ViewChart {
+  readonly id: string;
+  readonly title: string;
+  readonly caption: string;
+  /** A Vega-Lite spec, or why there is nothing to draw yet. */
+  readonly spec?: unknown;
+  readonly reason?: string;
+}
+
+export interface RunView extends RunListEntry {
+  readonly updated: string;
+  /** Events stored so far, and the sequence of the last (0 when none). */
+  readonly eventCount: number;
+  readonly lastSequence: number;
+  /** One line on the latest stored measurement. */
+  readonly latest: string;
+  /** The phase reached (from the events). */
+  readonly phase: string;
+  /** The stored report, once the run ended with one. */
+  readonly report?: FindReport;
+  readonly charts: readonly ViewChart[];
+}
+
+function specField(run: StoredRun, key: 'model' | 'data'): string {
+  const value = (run.spec as Record<string, unknown> | null)?.[key];
+  return typeof value === 'string' ? value : '?';
+}
+
+/** The stored report when it is a valid find report. */
+export function reportOf(run: StoredRun): FindReport | undefined {
+  if (run.report === undefined) return undefined;
+  const parsed = findReportSchema.safeParse(run.report);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function runListEntry(run: StoredRun): RunListEntry {
+  const batchSize = (run.report as { recommendation?: { batchSize?: unknown } | null } | undefined)
+    ?.recommendation?.batchSize;
+  return {
+    id: run.id,
+    created: run.created,
+    model: specField(run, 'model'),
+    data: specField(run, 'data'),
+    status: run.status,
+    batchSize: typeof batchSize === 'number' ? batchSize : null,
+  };
+}
+
+/** One line on a stored event: what was just measured. */
+export function describeEvent(event: StoredEvent): string {
+  const e = event.payload as FindEvent | { kind: 'resume' };
+  switch (e.kind) {
+    case 'phase':
+      return `#${event.sequence} phase: ${e.phase}`;
+    case 'memory-trial':
+      return `#${event.sequence} memory trial: batch ${e.trial.batchSize} ${e.trial.outcome}${
+        e.trial.peakBytes !== undefined
+          ? `, peak ${formatNumber(e.trial.peakBytes / 1024 ** 2)} MiB`
+          : ''
+      }`;
+    case 'throughput-point':
+      return `#${event.sequence} throughput: batch ${e.point.batchSize} ${
+        e.point.outcome === 'ok'
+          ? `${formatNumber(e.point.examplesPerSecond)} examples/s`
+          : e.point.outcome
+      }`;
+    case 'noise-measurement':
+      return `#${event.sequence} noise: B_simple ${
+        e.estimate.kind === 'measured' ? formatNumber(e.estimate.value) : 'not measurable yet'
+      }`;
+    case 'resume':
+      return `#${event.sequence} resumed`;
+    default:
+      return `#${event.sequence} ${event.kind}`;
+  }
+}
+
+/** A report-like object holding what the chart builders read, from the events so far. */
+function partialReport(run: StoredRun, events: readonly StoredEvent[]): FindReport {
+  const partial = partialRun(events);
+  const okTrials = partial.memoryTrials.filter(
+    (t) => t.outcome === 'ok' && t.peakBytes !== undefined,
+  );
+  const memoryFit =
+    okTrials.length >= 2
+      ? fitMemoryModel(okTrials.map((t) => ({ batchSize: t.batchSize, peakBytes: t.peakBytes! })))
+      : null;
+  // The noise trajectory of the latest noise run (a resumed run measures it again).
+  let noise: { step?: number; loss?: number; estimate: NoiseScaleEstimate }[] = [];
+  for (const event of events) {
+    const e = event.payload as FindEvent;
+    if (e.kind === 'phase' && e.phase === 'noise') noise = [];
+    if (e.kind === 'noise-measurement') {
+      const step = (e.measurement as { step?: number }).step;
+      noise.push({
+        ...(step !== undefined ? { step } : {}),
+        loss: e.measurement.loss,
+        estimate: e.estimate,
+      });
+    }
+  }
+  const budget = (run.options as { memoryBudgetBytes?: unknown } | null)?.memoryBudgetBytes;
+  const latestNoise = partial.latestNoise;
+  const view = {
+    settings: { memoryBudgetBytes: typeof budget === 'number' ? budget : DEFAULT_BUDGET_BYTES },
+    memory: {
+      trials: partial.memoryTrials,
+      maxBatch: null,
+      fit: memoryFit,
+    },
+    throughput: {
+      points: partial.throughputPoints.map((p) => ({
+        batchSize: p.batchSize,
+        outcome: p.outcome,
+        stepSeconds: p.stepSeconds,
+        medianSeconds: p.summary.median,
+        examplesPerSecond: p.examplesPerSecond,
+        examplesPerSecondRange: p.examplesPerSecondRange,
+      })),
+      fit: { kind: 'insufficient', reason: 'fitted when the throughput probe ends' },
+    },
+    noise: {
+      trajectory: trajectorySummary(noise),
+      bSimple:
+        latestNoise?.kind === 'measured'
+          ? { kind: 'measured', value: latestNoise.value }
+          : {
+              kind: 'not-measurable',
+              value: null,
+              reason: latestNoise
+                ? latestNoise.reason
+                : 'no measurement stored yet (the noise phase follows the throughput probe)',
+            },
+    },
+  };
+  return view as unknown as FindReport;
+}
+
+function viewChart(info: ReportChartInfo, result: ChartResult): ViewChart {
+  return result.kind === 'chart'
+    ? { ...info, spec: result.spec }
+    : { ...info, reason: result.reason };
+}
+
+/**
+ * The charts of a finished run, or of a partial view: the time-to-target chart rests on the
+ * fitted step time and the final noise scale, so it waits for the end.
+ */
+function chartsOf(report: FindReport, partial: boolean): ViewChart[] {
+  return REPORT_CHART_INFO.map((info) =>
+    partial && info.id === 'time-to-target'
+      ? {
+          ...info,
+          reason: 'Drawn when the run ends: it rests on the fitted step time and the noise scale.',
+        }
+      : viewChart(info, reportChart(report, info.id)),
+  );
+}
+
+export function runView(run: StoredRun, events: readonly StoredEvent[]): RunView {
+  const report = reportOf(run);
+  const last = events.at(-1);
+  const phase = partialRun(events).phase ?? 'starting';
+  return {
+    ...runListEntry(run),
+    updated: run.updated,
+    eventCount: events.length,
+    lastSequence: last?.sequence ?? 0,
+    latest: last ? describeEvent(last) : 'no measurement yet',
+    phase: report ? 'done' : phase,
+    ...(report ? { report } : {}),
+    charts: report ? chartsOf(report, false) : chartsOf(partialReport(run, events), true),
+  };
+}
+
+/** JSON of a view or list: non-finite numbers as null (JSON has none). */
+export function toApiJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? null : v,
+  );
+}
