@@ -9,9 +9,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH, hasChromium } from '../../src/browser/headless-chromium.js';
+import { hasChromium } from '../../src/browser/headless-chromium.js';
+import { launchBrowser, openRecorded, startServe } from '../support/browser.js';
 import { BIN } from '../support/run-cli.js';
 
 const CHART_IDS = ['memory', 'throughput', 'noise', 'time-to-target'];
@@ -28,23 +29,8 @@ describe.skipIf(!hasChromium())('dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     // The store does not exist yet: the dashboard starts with no runs.
-    serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', store], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    origin = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      serve.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-        if (match) resolve(match[0]);
-      });
-      serve.on('exit', (code) => reject(new Error(`batchwise serve exited with ${code}`)));
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_FLAGS],
-      headless: true,
-    });
+    ({ process: serve, origin } = await startServe(['--store', store]));
+    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
@@ -89,16 +75,7 @@ describe.skipIf(!hasChromium())('dashboard in headless Chromium', () => {
     }
     expect(runId).toBeDefined();
 
-    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('request', (request) => requests.push(request.url()));
-
-    await page.goto(origin);
+    const { page, errors, requests } = await openRecorded(browser, origin);
     const link = page.locator(`a[href="/runs/${runId}"]`);
     expect(await link.count()).toBe(1);
     await link.click();

@@ -6,11 +6,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH, hasChromium } from '../../src/browser/headless-chromium.js';
+import { hasChromium } from '../../src/browser/headless-chromium.js';
 import { findReportToJson } from '../../src/report/find-report.js';
 import type { FindReport } from '../../src/report/find-report-schema.js';
+import { launchBrowser, openRecorded } from '../support/browser.js';
 import { fakeFindReport } from '../support/fake-find-report.js';
 import { batchwise } from '../support/run-cli.js';
 
@@ -27,20 +28,6 @@ async function htmlFor(report: FindReport, dir: string, name: string): Promise<s
   return pathToFileURL(html).href;
 }
 
-/** Opens a page recording console errors, page errors and every request. */
-async function open(browser: Browser, url: string) {
-  const page: Page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('request', (request) => requests.push(request.url()));
-  await page.goto(url);
-  return { page, errors, requests };
-}
-
 describe.skipIf(!hasChromium())('HTML report in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
@@ -49,11 +36,7 @@ describe.skipIf(!hasChromium())('HTML report in headless Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'batchwise-html-'));
     report = await fakeFindReport();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_FLAGS],
-      headless: true,
-    });
+    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
@@ -62,7 +45,7 @@ describe.skipIf(!hasChromium())('HTML report in headless Chromium', () => {
 
   it('draws every chart offline, without console errors or other requests', async () => {
     const url = await htmlFor(report, dir, 'report');
-    const { page, errors, requests } = await open(browser, url);
+    const { page, errors, requests } = await openRecorded(browser, url);
     await page.waitForSelector('body[data-charts="drawn"]');
     for (const id of CHART_IDS) {
       const chart = page.locator(`#chart-${id}`);
@@ -89,7 +72,7 @@ describe.skipIf(!hasChromium())('HTML report in headless Chromium', () => {
     empty.throughput.points = [];
     empty.noise.trajectory = [];
     const url = await htmlFor(empty, dir, 'empty');
-    const { page, errors, requests } = await open(browser, url);
+    const { page, errors, requests } = await openRecorded(browser, url);
     await page.waitForSelector('body[data-charts="drawn"]');
     expect(await page.locator('svg').count()).toBe(0);
     expect(await page.locator('p.empty').count()).toBeGreaterThanOrEqual(4);

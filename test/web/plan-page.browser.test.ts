@@ -2,13 +2,13 @@
 // served by the real `batchwise serve` on 127.0.0.1: it draws its chart with no console error and
 // no request elsewhere, and recomputes when an input changes.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH, hasChromium } from '../../src/browser/headless-chromium.js';
-import { BIN } from '../support/run-cli.js';
+import { hasChromium } from '../../src/browser/headless-chromium.js';
+import { launchBrowser, openRecorded, startServe } from '../support/browser.js';
 
 describe.skipIf(!hasChromium())('plan calculator page in headless Chromium', () => {
   let serve: ChildProcess;
@@ -17,24 +17,11 @@ describe.skipIf(!hasChromium())('plan calculator page in headless Chromium', () 
 
   beforeAll(async () => {
     // The real `batchwise serve` (built by npm run build) on a free port.
-    serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const origin = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      serve.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-        if (match) resolve(match[0]);
-      });
-      serve.on('exit', (code) => reject(new Error(`batchwise serve exited with ${code}`)));
-    });
+    const started = await startServe();
+    serve = started.process;
+    const origin = started.origin;
     url = `${origin}plan`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_FLAGS],
-      headless: true,
-    });
+    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
@@ -43,15 +30,7 @@ describe.skipIf(!hasChromium())('plan calculator page in headless Chromium', () 
   });
 
   it('draws the memory chart and the plan, offline, without console errors', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('request', (request) => requests.push(request.url()));
-    await page.goto(url);
+    const { page, errors, requests } = await openRecorded(browser, url, 1280);
     await page.waitForSelector('#chart svg');
     expect(await page.locator('#chart svg rect').count()).toBeGreaterThan(3);
     const summary = await page.locator('#summary').textContent();
