@@ -55,3 +55,15 @@ export function finite(value: number | null | undefined): number | undefined {
 }
 
 export const MIB_BYTES = 1024 * 1024;
+
+/** A layered chart at the standard size, colours and schema. */
+export function layeredChart(layer: readonly unknown[]): ChartResult {
+  const spec = {
+    $schema: VEGA_LITE_SCHEMA,
+    width: CHART_WIDTH_PX,
+    height: CHART_HEIGHT_PX,
+    config: CHART_CONFIG,
+    layer,
+  };
+  return { kind: 'chart', spec: spec as ChartSpec };
+}

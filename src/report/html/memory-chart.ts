@@ -6,15 +6,12 @@ import type { FindReport } from '../find-report-schema.js';
 import { formatNumber } from '../format.js';
 import { labelledRule, logBatchX, seriesColor } from './chart-marks.js';
 import {
-  CHART_CONFIG,
-  CHART_HEIGHT_PX,
-  CHART_WIDTH_PX,
   type ChartResult,
   COLORS,
   finite,
   geometricGrid,
+  layeredChart,
   MIB_BYTES,
-  VEGA_LITE_SCHEMA,
 } from './chart-spec.js';
 
 const FAILED_OUTCOMES = new Set(['oom', 'limit']);
@@ -86,83 +83,74 @@ export function memoryChart(report: FindReport): ChartResult {
   };
   const budget = toUnit(settings.memoryBudgetBytes);
 
-  return {
-    kind: 'chart',
-    spec: {
-      $schema: VEGA_LITE_SCHEMA,
-      width: CHART_WIDTH_PX,
-      height: CHART_HEIGHT_PX,
-      config: CHART_CONFIG,
-      layer: [
-        ...(fitted.length > 0
-          ? [
-              {
-                data: { values: fitted },
-                mark: { type: 'line' as const, strokeDash: [6, 4], strokeWidth: 1.5 },
-                encoding: { x, y, color: color('fitted line') },
-              },
-            ]
-          : []),
-        labelledRule({
-          channel: 'y',
-          value: budget,
-          label: `budget ${formatNumber(budget)} ${unit.name}`,
-          color: COLORS.limit,
-          strokeDash: [2, 3],
-        }),
-        ...(ceiling !== undefined
-          ? [
-              labelledRule({
-                channel: 'x',
-                value: ceiling,
-                label: `ceiling ${ceiling.toLocaleString('en-US')}`,
-                color: COLORS.marker,
-                side: 'left',
-              }),
-            ]
-          : []),
-        ...(measured.length > 0
-          ? [
-              {
-                data: { values: measured },
-                mark: { type: 'point' as const, filled: true, size: 70, opacity: 0.9 },
-                encoding: {
-                  x,
-                  y,
-                  color: color('measured peak'),
-                  tooltip: [
-                    { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
-                    {
-                      field: 'peak',
-                      type: 'quantitative' as const,
-                      title: unit.name,
-                      format: '.4~r',
-                    },
-                    { field: 'reason', type: 'nominal' as const, title: 'why tried' },
-                  ],
+  return layeredChart([
+    ...(fitted.length > 0
+      ? [
+          {
+            data: { values: fitted },
+            mark: { type: 'line' as const, strokeDash: [6, 4], strokeWidth: 1.5 },
+            encoding: { x, y, color: color('fitted line') },
+          },
+        ]
+      : []),
+    labelledRule({
+      channel: 'y',
+      value: budget,
+      label: `budget ${formatNumber(budget)} ${unit.name}`,
+      color: COLORS.limit,
+      strokeDash: [2, 3],
+    }),
+    ...(ceiling !== undefined
+      ? [
+          labelledRule({
+            channel: 'x',
+            value: ceiling,
+            label: `ceiling ${ceiling.toLocaleString('en-US')}`,
+            color: COLORS.marker,
+            side: 'left',
+          }),
+        ]
+      : []),
+    ...(measured.length > 0
+      ? [
+          {
+            data: { values: measured },
+            mark: { type: 'point' as const, filled: true, size: 70, opacity: 0.9 },
+            encoding: {
+              x,
+              y,
+              color: color('measured peak'),
+              tooltip: [
+                { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
+                {
+                  field: 'peak',
+                  type: 'quantitative' as const,
+                  title: unit.name,
+                  format: '.4~r',
                 },
-              },
-            ]
-          : []),
-        ...(failed.length > 0
-          ? [
-              {
-                data: { values: failed },
-                mark: { type: 'point' as const, shape: 'cross', filled: true, size: 110 },
-                encoding: {
-                  x,
-                  y,
-                  color: color('out of memory / over the limit'),
-                  tooltip: [
-                    { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
-                    { field: 'outcome', type: 'nominal' as const },
-                    { field: 'reason', type: 'nominal' as const, title: 'why tried' },
-                  ],
-                },
-              },
-            ]
-          : []),
-      ],
-    },
-  };
+                { field: 'reason', type: 'nominal' as const, title: 'why tried' },
+              ],
+            },
+          },
+        ]
+      : []),
+    ...(failed.length > 0
+      ? [
+          {
+            data: { values: failed },
+            mark: { type: 'point' as const, shape: 'cross', filled: true, size: 110 },
+            encoding: {
+              x,
+              y,
+              color: color('out of memory / over the limit'),
+              tooltip: [
+                { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
+                { field: 'outcome', type: 'nominal' as const },
+                { field: 'reason', type: 'nominal' as const, title: 'why tried' },
+              ],
+            },
+          },
+        ]
+      : []),
+  ]);
 }

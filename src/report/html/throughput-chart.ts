@@ -4,16 +4,7 @@
 
 import type { FindReport } from '../find-report-schema.js';
 import { labelledRule, logBatchX, seriesColor } from './chart-marks.js';
-import {
-  CHART_CONFIG,
-  CHART_HEIGHT_PX,
-  CHART_WIDTH_PX,
-  type ChartResult,
-  COLORS,
-  finite,
-  geometricGrid,
-  VEGA_LITE_SCHEMA,
-} from './chart-spec.js';
+import { type ChartResult, COLORS, finite, geometricGrid, layeredChart } from './chart-spec.js';
 
 /** Examples per second of t(B) = t0 + B·s: B / (t0 + B·s). */
 export function fittedExamplesPerSecond(
@@ -70,120 +61,111 @@ export function throughputChart(report: FindReport): ChartResult {
   const domain = ['measured (median, IQR)', 'fit B / (t0 + B·s)'];
   const color = (name: string) => seriesColor(name, domain, [COLORS.measured, COLORS.fit]);
 
-  return {
-    kind: 'chart',
-    spec: {
-      $schema: VEGA_LITE_SCHEMA,
-      width: CHART_WIDTH_PX,
-      height: CHART_HEIGHT_PX,
-      config: CHART_CONFIG,
+  return layeredChart([
+    ...(peak !== undefined
+      ? [
+          labelledRule({
+            channel: 'y',
+            value: peak,
+            label: `peak R ${Math.round(peak).toLocaleString('en-US')}/s`,
+            color: COLORS.fit,
+            strokeDash: [2, 3],
+          }),
+        ]
+      : []),
+    ...(fitted.length > 0
+      ? [
+          {
+            data: { values: fitted },
+            mark: { type: 'line' as const, strokeDash: [6, 4], strokeWidth: 1.5 },
+            encoding: { x, y, color: color('fit B / (t0 + B·s)') },
+          },
+        ]
+      : []),
+    {
+      data: { values: points },
       layer: [
-        ...(peak !== undefined
-          ? [
-              labelledRule({
-                channel: 'y',
-                value: peak,
-                label: `peak R ${Math.round(peak).toLocaleString('en-US')}/s`,
-                color: COLORS.fit,
-                strokeDash: [2, 3],
-              }),
-            ]
-          : []),
-        ...(fitted.length > 0
-          ? [
-              {
-                data: { values: fitted },
-                mark: { type: 'line' as const, strokeDash: [6, 4], strokeWidth: 1.5 },
-                encoding: { x, y, color: color('fit B / (t0 + B·s)') },
-              },
-            ]
-          : []),
         {
-          data: { values: points },
-          layer: [
-            {
-              mark: { type: 'rule' as const, color: COLORS.measured, strokeWidth: 1.5 },
-              encoding: {
-                x,
-                y: { field: 'low', type: 'quantitative' as const },
-                y2: { field: 'high' },
-              },
-            },
-            {
-              mark: { type: 'point' as const, filled: true, size: 70 },
-              encoding: {
-                x,
-                y,
-                color: color('measured (median, IQR)'),
-                tooltip: [
-                  { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
-                  {
-                    field: 'examplesPerSecond',
-                    type: 'quantitative' as const,
-                    title: 'examples/s',
-                    format: ',.0f',
-                  },
-                  { field: 'low', type: 'quantitative' as const, title: 'IQR low', format: ',.0f' },
-                  {
-                    field: 'high',
-                    type: 'quantitative' as const,
-                    title: 'IQR high',
-                    format: ',.0f',
-                  },
-                  {
-                    field: 'medianMs',
-                    type: 'quantitative' as const,
-                    title: 'median step (ms)',
-                    format: '.3~r',
-                  },
-                ],
-              },
-            },
-          ],
+          mark: { type: 'rule' as const, color: COLORS.measured, strokeWidth: 1.5 },
+          encoding: {
+            x,
+            y: { field: 'low', type: 'quantitative' as const },
+            y2: { field: 'high' },
+          },
         },
-        ...(saturation !== undefined && peak !== undefined
-          ? [
+        {
+          mark: { type: 'point' as const, filled: true, size: 70 },
+          encoding: {
+            x,
+            y,
+            color: color('measured (median, IQR)'),
+            tooltip: [
+              { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
               {
-                data: {
-                  values: [
-                    {
-                      batchSize: saturation,
-                      examplesPerSecond: fraction * peak,
-                      label: `${Math.round(fraction * 100)}% of peak at ${Math.round(saturation)}`,
-                    },
-                  ],
-                },
-                layer: [
-                  {
-                    mark: { type: 'rule' as const, color: COLORS.marker, strokeDash: [4, 3] },
-                    encoding: { x: { field: 'batchSize', type: 'quantitative' as const } },
-                  },
-                  {
-                    mark: {
-                      type: 'point' as const,
-                      shape: 'diamond',
-                      filled: true,
-                      size: 120,
-                      color: COLORS.marker,
-                    },
-                    encoding: { x, y },
-                  },
-                  {
-                    mark: {
-                      type: 'text' as const,
-                      color: COLORS.marker,
-                      align: 'left' as const,
-                      baseline: 'top' as const,
-                      dx: 6,
-                      dy: 6,
-                    },
-                    encoding: { x, y, text: { field: 'label', type: 'nominal' as const } },
-                  },
-                ],
+                field: 'examplesPerSecond',
+                type: 'quantitative' as const,
+                title: 'examples/s',
+                format: ',.0f',
               },
-            ]
-          : []),
+              { field: 'low', type: 'quantitative' as const, title: 'IQR low', format: ',.0f' },
+              {
+                field: 'high',
+                type: 'quantitative' as const,
+                title: 'IQR high',
+                format: ',.0f',
+              },
+              {
+                field: 'medianMs',
+                type: 'quantitative' as const,
+                title: 'median step (ms)',
+                format: '.3~r',
+              },
+            ],
+          },
+        },
       ],
     },
-  };
+    ...(saturation !== undefined && peak !== undefined
+      ? [
+          {
+            data: {
+              values: [
+                {
+                  batchSize: saturation,
+                  examplesPerSecond: fraction * peak,
+                  label: `${Math.round(fraction * 100)}% of peak at ${Math.round(saturation)}`,
+                },
+              ],
+            },
+            layer: [
+              {
+                mark: { type: 'rule' as const, color: COLORS.marker, strokeDash: [4, 3] },
+                encoding: { x: { field: 'batchSize', type: 'quantitative' as const } },
+              },
+              {
+                mark: {
+                  type: 'point' as const,
+                  shape: 'diamond',
+                  filled: true,
+                  size: 120,
+                  color: COLORS.marker,
+                },
+                encoding: { x, y },
+              },
+              {
+                mark: {
+                  type: 'text' as const,
+                  color: COLORS.marker,
+                  align: 'left' as const,
+                  baseline: 'top' as const,
+                  dx: 6,
+                  dy: 6,
+                },
+                encoding: { x, y, text: { field: 'label', type: 'nominal' as const } },
+              },
+            ],
+          },
+        ]
+      : []),
+  ]);
 }

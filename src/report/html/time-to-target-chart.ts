@@ -8,16 +8,7 @@
 import { affineStepTime, type BatchPlan, evaluatePlan } from '../../analysis/batch-choice.js';
 import type { FindReport } from '../find-report-schema.js';
 import { logBatchX } from './chart-marks.js';
-import {
-  CHART_CONFIG,
-  CHART_HEIGHT_PX,
-  CHART_WIDTH_PX,
-  type ChartResult,
-  COLORS,
-  finite,
-  geometricGrid,
-  VEGA_LITE_SCHEMA,
-} from './chart-spec.js';
+import { type ChartResult, COLORS, finite, geometricGrid, layeredChart } from './chart-spec.js';
 
 export type TargetQuantity = 'steps' | 'examples' | 'time';
 
@@ -128,77 +119,68 @@ export function timeToTargetChart(report: FindReport): ChartResult {
   const range = [COLORS.steps, COLORS.examples, COLORS.time].slice(0, domain.length);
   const x = logBatchX('global batch size (examples, log scale)');
 
-  return {
-    kind: 'chart',
-    spec: {
-      $schema: VEGA_LITE_SCHEMA,
-      width: CHART_WIDTH_PX,
-      height: CHART_HEIGHT_PX,
-      config: CHART_CONFIG,
+  return layeredChart([
+    {
+      data: { values: curves },
+      mark: { type: 'line' as const, strokeWidth: 2 },
+      encoding: {
+        x,
+        y: {
+          field: 'relative',
+          type: 'quantitative' as const,
+          scale: { type: 'log' as const },
+          title: '× the recommended batch (log)',
+        },
+        color: {
+          field: 'series',
+          type: 'nominal' as const,
+          scale: { domain, range },
+          legend: { title: null },
+        },
+        tooltip: [
+          { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
+          { field: 'series', type: 'nominal' as const, title: 'quantity' },
+          {
+            field: 'relative',
+            type: 'quantitative' as const,
+            title: '× recommended',
+            format: '.3~r',
+          },
+        ],
+      },
+    },
+    {
+      data: { values: markers },
       layer: [
         {
-          data: { values: curves },
-          mark: { type: 'line' as const, strokeWidth: 2 },
+          mark: { type: 'rule' as const, strokeDash: [4, 3] },
           encoding: {
-            x,
-            y: {
-              field: 'relative',
-              type: 'quantitative' as const,
-              scale: { type: 'log' as const },
-              title: '× the recommended batch (log)',
-            },
+            x: { field: 'batchSize', type: 'quantitative' as const },
             color: {
-              field: 'series',
-              type: 'nominal' as const,
-              scale: { domain, range },
-              legend: { title: null },
+              condition: { test: 'datum.recommended', value: COLORS.recommended },
+              value: COLORS.fit,
             },
-            tooltip: [
-              { field: 'batchSize', type: 'quantitative' as const, title: 'batch' },
-              { field: 'series', type: 'nominal' as const, title: 'quantity' },
-              {
-                field: 'relative',
-                type: 'quantitative' as const,
-                title: '× recommended',
-                format: '.3~r',
-              },
-            ],
+            size: { condition: { test: 'datum.recommended', value: 2 }, value: 1 },
           },
         },
         {
-          data: { values: markers },
-          layer: [
-            {
-              mark: { type: 'rule' as const, strokeDash: [4, 3] },
-              encoding: {
-                x: { field: 'batchSize', type: 'quantitative' as const },
-                color: {
-                  condition: { test: 'datum.recommended', value: COLORS.recommended },
-                  value: COLORS.fit,
-                },
-                size: { condition: { test: 'datum.recommended', value: 2 }, value: 1 },
-              },
+          mark: {
+            type: 'text' as const,
+            align: 'left' as const,
+            baseline: 'top' as const,
+            dx: 4,
+            y: { expr: '4 + 14 * datum.row' },
+          },
+          encoding: {
+            x: { field: 'batchSize', type: 'quantitative' as const },
+            text: { field: 'label', type: 'nominal' as const },
+            color: {
+              condition: { test: 'datum.recommended', value: COLORS.recommended },
+              value: '#334155',
             },
-            {
-              mark: {
-                type: 'text' as const,
-                align: 'left' as const,
-                baseline: 'top' as const,
-                dx: 4,
-                y: { expr: '4 + 14 * datum.row' },
-              },
-              encoding: {
-                x: { field: 'batchSize', type: 'quantitative' as const },
-                text: { field: 'label', type: 'nominal' as const },
-                color: {
-                  condition: { test: 'datum.recommended', value: COLORS.recommended },
-                  value: '#334155',
-                },
-              },
-            },
-          ],
+          },
         },
       ],
     },
-  };
+  ]);
 }
