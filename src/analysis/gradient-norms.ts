@@ -182,7 +182,7 @@ export function fromPerExample(
 
 /**
  * Divide a dynamic loss scale out of a squared norm: gradients scale by s, squared norms by s^2
- * (SCIENCE.md §1 pitfalls; mixed-precision training as in Micikevicius et al. 2018).
+ * (docs/analysis.md, loss scaling; mixed-precision training as in Micikevicius et al. 2018).
  */
 export function unscaleSqNorm(sqNorm: number, lossScale: number): number {
   requirePositive('lossScale', lossScale);

@@ -1,4 +1,4 @@
-// The memory model peak(B) = fixed + B · perExample (SCIENCE.md §5: peak memory is affine in
+// The memory model peak(B) = fixed + B · perExample (docs/analysis.md, Memory: peak memory is affine in
 // the batch for a fixed model), fitted to measured peaks, and the largest batch under a budget.
 
 import { BatchwiseError, requirePositive } from '../errors.js';

@@ -1,4 +1,4 @@
-// The step-time model t(B) = t0 + B/R (SCIENCE.md §2: a fixed per-step overhead t0 and a peak
+// The step-time model t(B) = t0 + B/R (docs/analysis.md, Step time: a fixed per-step overhead t0 and a peak
 // throughput R examples/s), fitted to measured (batch size, seconds) with outlier rejection,
 // its uncertainty, the batch where throughput saturates, and a check that the affine model
 // holds at all (a cache or memory cliff breaks it).

@@ -69,14 +69,14 @@ export function criticalBatchSize(model: NoiseModel): number {
   return model.bNoise;
 }
 
-/** T(B) = S(B) · t(B): seconds to the target at a step time (SCIENCE.md §2). */
+/** T(B) = S(B) · t(B): seconds to the target at a step time (McCandlish et al. 2018, Eq. 2.11 with t(B) = t0 + B/R). */
 export function timeToTarget(model: NoiseModel, batchSize: number, stepSeconds: number): number {
   return stepsToTarget(model, batchSize) * stepSeconds;
 }
 
 /**
  * For t(B) = t0 + B/R, T(B) = S_min (1 + B_noise/B)(t0 + B/R) has dT/dB = 0 at
- * B* = sqrt(B_noise · t0 · R) (SCIENCE.md §2; ignores the finite-population correction).
+ * B* = sqrt(B_noise · t0 · R) (from dT/dB = 0; docs/analysis.md; ignores the finite-population correction).
  */
 export function closedFormTimeOptimalBatch(
   bNoise: number,

@@ -48,7 +48,7 @@ export interface TrainingPlan {
   readonly stepsPerEpoch: number;
   readonly steps?: number;
   readonly examples?: number;
-  /** E(B) / N (SCIENCE.md §2: epochs needed grow with B). */
+  /** E(B) / N (McCandlish et al. 2018, Eq. 2.11: epochs needed grow with B). */
   readonly epochs?: number;
   readonly tokensPerBatch?: number;
   readonly tokens?: number;

@@ -3,7 +3,7 @@
 // separately, estimateNoiseScale), the step time t(B) = t0 + B/R fitted when the logs hold
 // several batch sizes (fitStepTime), and the same planner as `find` (recommend). A log says
 // nothing about memory beyond the batches that ran: the ceiling is the largest batch seen, unless
-// peak memory at two or more batch sizes and a budget give a memory model (SCIENCE.md §5).
+// peak memory at two or more batch sizes and a budget give a memory model (docs/analysis.md, Memory).
 
 import {
   fromParts,

@@ -166,7 +166,7 @@ export interface TrainingSession {
   /**
    * Optional, for engines whose training steps report their micro-batch norms anyway (a user's
    * command with accumulation or data parallelism): one training run from the initial weights
-   * that yields the norms of every step — the noise scale for free (SCIENCE.md §1). Probes
+   * that yields the norms of every step — the noise scale for free (McCandlish et al. 2018, App. A.1). Probes
    * prefer it to alternating `train` and `gradientNorms`.
    */
   trainWithNorms?(options: NormsRunOptions): Promise<NormsRun>;

@@ -23,7 +23,7 @@ import { describeTradeOff } from '../analysis/trade-off.js';
 import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
 import type { OptimizerName } from '../engines/engine.js';
 
-export const FRAMEWORK_DEFAULT_BATCH = 32; // Keras fit's default (SCIENCE.md §7)
+export const FRAMEWORK_DEFAULT_BATCH = 32; // Keras Model.fit's documented default batch_size
 
 export interface LossPoint {
   readonly step: number;
@@ -246,7 +246,7 @@ export function recommend(input: RecommendationInput): Recommendation {
   }
   if (input.optimizer === 'adam' || input.optimizer === 'adamw') {
     diagnostics.push(
-      "Adam preconditions the gradient: B_simple on raw gradients is a rougher proxy for Adam's critical batch (SCIENCE.md §1)",
+      "Adam preconditions the gradient: B_simple on raw gradients is a rougher proxy for Adam's critical batch (McCandlish et al. 2018, §2.3; docs/analysis.md)",
     );
   }
 

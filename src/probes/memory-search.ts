@@ -1,6 +1,6 @@
 // The memory ceiling: the largest batch whose training step fits the memory budget. Three
 // strategies, selectable so they can be compared side by side:
-// - 'model' (batchwise): two trials fit peak(B) = fixed + B·perExample (SCIENCE.md §5), jump
+// - 'model' (batchwise): two trials fit peak(B) = fixed + B·perExample (docs/analysis.md, Memory), jump
 //   to the predicted ceiling, verify just below it, and bisect only if the prediction fails;
 // - 'lightning': double from 2 until a failure, then bisect (Lightning's BatchSizeFinder,
 //   mode "binsearch");

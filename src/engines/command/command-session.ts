@@ -3,7 +3,7 @@
 // train(B, S) runs S steps at batch B; measureMemory(B) runs 2 steps and reads their peak bytes;
 // gradientNorms(b, k) runs (steps so far + 1) steps of k accumulated micro-batches of b and reads
 // the norms the last step reports — the free measurement of accumulated and data-parallel steps
-// (SCIENCE.md §1), taken after as many optimizer steps as the session has trained, though along
+// (McCandlish et al. 2018, App. A.1), taken after as many optimizer steps as the session has trained, though along
 // the command's own path at batch b·k. trainWithNorms(b, k, S) is the efficient form the noise
 // probe uses: one run whose every step reports its norms. The session numbers steps on from run
 // to run; reset() only restarts the count, since every run starts fresh anyway.

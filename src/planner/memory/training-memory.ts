@@ -253,7 +253,7 @@ export type MicroBatchFit =
 
 /**
  * The largest micro-batch whose total stays within `budgetBytes`. Memory grows monotonically
- * with the micro-batch (affine for layer-walked models, SCIENCE.md §5), so doubling then
+ * with the micro-batch (affine for layer-walked models; docs/analysis.md, Memory), so doubling then
  * bisection finds it exactly; `limit` caps the search.
  */
 export function maxMicroBatch(
