@@ -67,7 +67,9 @@ export function scaleLearningRate(input: LearningRateInput): ScaledLearningRate 
   };
 }
 
-export type OptimizerKind = 'sgd' | 'momentum' | 'adam' | 'adamw';
+/** The optimizers batchwise knows: the one list every option, schema and engine uses. */
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'adamw'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
 /**
  * The rule to use by default: Adam-type optimizers scale by the square root (Malladi et al.

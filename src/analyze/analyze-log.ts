@@ -21,7 +21,7 @@ import {
 import type { Smoothing } from '../analysis/smoothing.js';
 import { median, medianAbsoluteDeviation } from '../analysis/statistics.js';
 import { fitStepTime, type StepTimeFit } from '../analysis/step-time.js';
-import type { OptimizerName } from '../engines/engine.js';
+import type { OptimizerKind } from '../analysis/learning-rate.js';
 import { type Recommendation, recommend } from '../planner/recommend.js';
 import { stepTimeModelFrom } from '../planner/step-time-model.js';
 import type { ProtocolLog } from './protocol-log.js';
@@ -33,7 +33,7 @@ export interface AnalyzeOptions {
   readonly interval?: IntervalMethod;
   /** N; default: the protocol's start event, else unknown. */
   readonly datasetSize?: number;
-  readonly optimizer?: OptimizerName;
+  readonly optimizer?: OptimizerKind;
   /** The learning rate used at `learningRateBatchSize`; unknown: the result gives factors. */
   readonly learningRate?: number;
   /** Default: the batch size of most logged steps. */

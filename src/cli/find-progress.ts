@@ -1,6 +1,6 @@
 // Progress of a `find` run: a live status line in a terminal, plain lines in logs and pipes.
 
-import type { FindEvent } from '../probes/find-probes.js';
+import type { FindEvent } from '../find/find-events.js';
 import { formatBytes, formatNumber, formatSeconds } from '../report/format.js';
 
 export interface ProgressSink {
@@ -10,6 +10,10 @@ export interface ProgressSink {
 
 function describe(event: FindEvent): string | undefined {
   switch (event.kind) {
+    case 'config':
+      return event.config.notes.length > 0 ? `note: ${event.config.notes.join('; ')}` : undefined;
+    case 'resume':
+      return undefined;
     case 'phase':
       return {
         memory: 'memory: searching the largest batch that fits',

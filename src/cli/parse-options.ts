@@ -2,28 +2,11 @@
 // option and what it accepts.
 
 import { BatchwiseError } from '../errors.js';
-
-const UNITS: Readonly<Record<string, number>> = {
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gib: 1024 ** 3,
-  t: 1e12,
-  tb: 1e12,
-  tib: 1024 ** 4,
-};
+import { parseSizeBytes } from '../find/parse-size.js';
 
 /** "2GiB", "512MB", "1.5g", "1000000" (bytes) -> bytes. */
 export function parseSize(option: string, text: string): number {
-  const match = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = match ? UNITS[(match[2] || 'b').toLowerCase()] : undefined;
-  const value = match ? Number(match[1]) * (unit ?? Number.NaN) : Number.NaN;
+  const value = parseSizeBytes(text);
   if (!(Number.isFinite(value) && value > 0)) {
     throw new BatchwiseError(
       'invalid-option',

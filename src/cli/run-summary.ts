@@ -2,7 +2,7 @@
 // show` prints for a run that has no report yet (running, or killed), built from its events.
 
 import { formatNumber, formatTable } from '../report/format.js';
-import type { PartialRun } from '../store/find-events.js';
+import type { PartialRun } from '../find/find-history.js';
 import type { RunStatus, StoredRun } from '../store/run-store.js';
 
 function specField(run: StoredRun, key: 'model' | 'data'): string {

@@ -3,7 +3,7 @@
 // of memory, a backend limit, divergence, an abort — are outcome values, never exceptions;
 // exceptions are for misuse and bad input (BatchwiseError).
 
-export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamw';
+import type { OptimizerKind } from '../analysis/learning-rate.js';
 
 /** A workload as plain JSON, so that a child process can open the same one. */
 export interface WorkloadSpec {
@@ -13,7 +13,7 @@ export interface WorkloadSpec {
   readonly data: string;
   /** Label column for CSV/JSONL data. */
   readonly label?: string;
-  readonly optimizer: OptimizerName;
+  readonly optimizer: OptimizerKind;
   readonly learningRate: number;
   readonly seed: number;
   /** Model options by name (e.g. hidden units, layers); each model documents its own. */
@@ -38,7 +38,7 @@ export interface WorkloadInfo {
   readonly datasetSize: number;
   readonly inputShape: readonly number[];
   readonly parameterCount: number;
-  readonly optimizer: OptimizerName;
+  readonly optimizer: OptimizerKind;
   readonly learningRate: number;
   /** Tokens per example for sequence data (real, non-padding target tokens on average). */
   readonly tokensPerExample?: number;
@@ -157,6 +157,14 @@ export interface TrainingSession {
   readonly workload: WorkloadInfo;
   /** The memory budget in force; a trial whose peak exceeds it is an `oom` outcome. */
   readonly memoryBudgetBytes: number;
+  /** Why the budget in force differs from the one asked for (capped to what the backend holds). */
+  readonly memoryBudgetNote?: string;
+  /**
+   * Why the session can no longer be trusted (a backend that failed in-process and may have
+   * corrupted its state); undefined while healthy. Probes stop at once when it is set, and a
+   * run that saw it is never resumed.
+   */
+  broken?(): string | undefined;
   /** Train `steps` optimizer steps at `batchSize`, moving the weights. */
   train(options: TrainOptions): Promise<TrainOutcome>;
   /** Gradients of k micro-batches at the current weights, without moving them. */

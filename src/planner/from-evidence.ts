@@ -11,7 +11,10 @@ export interface PlanOptions {
   readonly targetLoss?: number;
 }
 
-/** Undefined when there is nothing to base a recommendation on (no batch fitted in memory). */
+/**
+ * Undefined when there is nothing to base a recommendation on: no batch fitted in memory, or
+ * training diverged at the given learning rate.
+ */
 export function recommendFromEvidence(
   evidence: FindEvidence,
   workload: WorkloadInfo,
@@ -25,6 +28,8 @@ export function recommendFromEvidence(
         ? memory.maxBatch
         : undefined;
   if (memoryMaxBatch === undefined) return undefined;
+  // A run that diverged shows no learning rate that trains: nothing to recommend from.
+  if (evidence.noise?.outcome === 'diverged') return undefined;
   const throughput = evidence.throughput;
   const stepTime = throughput
     ? stepTimeModelFrom(
@@ -64,7 +69,5 @@ export function recommendFromEvidence(
     lossHistory: evidence.steps.map((s, i) => ({ step: i, batchSize: s.batchSize, loss: s.loss })),
     ...(options.targetLoss !== undefined ? { targetLoss: options.targetLoss } : {}),
   });
-  if (evidence.noise?.outcome !== 'diverged') return recommendation;
-  const diverged = `training diverged at learning rate ${workload.learningRate} (batch ${evidence.noise.trainingSteps.at(-1)?.batchSize ?? '?'}): lower --lr; the noise scale rests on the steps before it`;
-  return { ...recommendation, diagnostics: [diverged, ...recommendation.diagnostics] };
+  return recommendation;
 }

@@ -21,7 +21,7 @@ import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
 import { finitePopulationFactor, type NoiseModel } from '../analysis/time-to-target.js';
 import { describeTradeOff } from '../analysis/trade-off.js';
 import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
-import type { OptimizerName } from '../engines/engine.js';
+import type { OptimizerKind } from '../analysis/learning-rate.js';
 
 export const FRAMEWORK_DEFAULT_BATCH = 32; // Keras Model.fit's documented default batch_size
 
@@ -34,7 +34,7 @@ export interface LossPoint {
 export interface RecommendationInput {
   readonly datasetSize: number;
   readonly tokensPerExample?: number;
-  readonly optimizer: OptimizerName;
+  readonly optimizer: OptimizerKind;
   /** The user's learning rate, known to work at `learningRateBatchSize`. */
   readonly learningRate: number;
   readonly learningRateBatchSize: number;

@@ -3,52 +3,17 @@
 // Each probe's result is kept even when a later one fails or the run is interrupted.
 
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
-import type { Smoothing } from '../analysis/smoothing.js';
 import type { StepRecord, TrainingSession } from '../engines/engine.js';
-import {
-  type MemorySearchResult,
-  type MemorySearchStrategy,
-  type MemoryTrial,
-  searchMemoryCeiling,
-} from './memory-search.js';
-import { type NoiseMeasurement, type NoiseProbeResult, probeNoise } from './noise-probe.js';
+import type { ProbeEvent } from '../find/find-events.js';
+import type { ResolvedFindConfig } from '../find/resolve-config.js';
+import { type MemorySearchResult, type MemoryTrial, searchMemoryCeiling } from './memory-search.js';
+import { type NoiseProbeResult, probeNoise } from './noise-probe.js';
 import {
   probeThroughput,
   type ThroughputPoint,
   type ThroughputResult,
   throughputBatchSizes,
 } from './throughput-probe.js';
-
-export interface FindSettings {
-  /** Largest batch considered: min(data size, --max-batch). */
-  readonly maxBatch: number;
-  readonly memorySearch: MemorySearchStrategy;
-  readonly throughputBatchCount: number;
-  readonly warmupSteps: number;
-  readonly minSteps: number;
-  readonly minSeconds: number;
-  readonly maxSecondsPerBatch: number;
-  readonly noiseTrainBatchSize: number;
-  readonly noiseMicroBatchSize: number;
-  /** The noise probe may grow its micro-batch up to this size while the signal is too weak. */
-  readonly noiseMaxMicroBatchSize: number;
-  readonly noiseMicroBatches: number;
-  readonly noiseMeasureEvery: number;
-  readonly noiseMeasurements: number;
-  /** Time limit of the noise probe, seconds. */
-  readonly noiseMaxSeconds: number;
-  readonly smoothing: Smoothing;
-}
-
-export type FindEvent =
-  | { readonly kind: 'phase'; readonly phase: 'memory' | 'throughput' | 'noise' }
-  | { readonly kind: 'memory-trial'; readonly trial: MemoryTrial }
-  | { readonly kind: 'throughput-point'; readonly point: ThroughputPoint }
-  | {
-      readonly kind: 'noise-measurement';
-      readonly measurement: NoiseMeasurement;
-      readonly estimate: NoiseScaleEstimate;
-    };
 
 export interface FindEvidence {
   readonly memory?: MemorySearchResult;
@@ -70,7 +35,7 @@ export interface PriorMeasurements {
 export interface FindProbeOptions {
   readonly signal?: AbortSignal;
   /** Every measurement the engine makes (reused ones are not repeated here). */
-  readonly onEvent?: (event: FindEvent) => void;
+  readonly onEvent?: (event: ProbeEvent) => void;
   /**
    * A resumed run: memory trials and throughput points already recorded are replayed instead of
    * run again. The noise probe depends on the training state and always runs from the initial
@@ -81,30 +46,36 @@ export interface FindProbeOptions {
 
 export async function runFindProbes(
   session: TrainingSession,
-  settings: FindSettings,
+  config: ResolvedFindConfig,
   options: FindProbeOptions = {},
 ): Promise<FindEvidence> {
   const { signal, onEvent, prior } = options;
+  const { settings } = config;
   const messages: string[] = [];
   const withSignal = signal ? { signal } : {};
 
   onEvent?.({ kind: 'phase', phase: 'memory' });
   const memory = await searchMemoryCeiling(session, {
     strategy: settings.memorySearch,
-    maxBatchSize: settings.maxBatch,
+    maxBatchSize: config.maxBatchSize,
+    isolateAboveFraction: settings.isolateAboveFraction,
+    verifyMarginFraction: settings.verifyMarginFraction,
+    maxTrials: settings.memoryMaxTrials,
     ...withSignal,
     ...(prior ? { priorTrials: prior.memoryTrials } : {}),
     onTrial: (trial) => onEvent?.({ kind: 'memory-trial', trial }),
   });
   if (memory.kind !== 'found') messages.push(`memory: ${memory.message}`);
+  // Only a found ceiling (or, interrupted, the largest batch that fitted) is measured further: a
+  // search stopped by a timeout or a broken engine knows no ceiling to time batches up to.
   const ceiling =
     memory.kind === 'found'
       ? memory.maxBatch
       : memory.kind === 'interrupted'
         ? memory.maxBatch
         : undefined;
-  if (signal?.aborted || ceiling === undefined) {
-    return { memory, steps: [], interrupted: Boolean(signal?.aborted), messages };
+  if (signal?.aborted || ceiling === undefined || memory.kind !== 'found') {
+    return { memory, steps: [], interrupted: memory.kind === 'interrupted', messages };
   }
 
   onEvent?.({ kind: 'phase', phase: 'throughput' });
@@ -119,6 +90,11 @@ export async function runFindProbes(
     onPoint: (point) => onEvent?.({ kind: 'throughput-point', point }),
   });
   if (signal?.aborted) return { memory, throughput, steps: [], interrupted: true, messages };
+  const broken = session.broken?.();
+  if (broken !== undefined) {
+    messages.push(`throughput: ${broken}`);
+    return { memory, throughput, steps: [], interrupted: false, messages };
+  }
 
   // The noise scale is measured along training from the initial weights: the probes above
   // trained the model (with every batch size), and B_noise depends on where training is.
@@ -132,14 +108,17 @@ export async function runFindProbes(
   const microBatches = Math.max(2, Math.min(settings.noiseMicroBatches, datasetSize));
   const maxMicro = Math.max(1, Math.min(ceiling, Math.floor(datasetSize / microBatches)));
   const noise = await probeNoise(session, {
-    trainBatchSize: Math.min(settings.noiseTrainBatchSize, ceiling),
+    trainBatchSize: Math.min(settings.learningRateBatchSize, ceiling),
     microBatchSize: Math.min(settings.noiseMicroBatchSize, maxMicro),
     maxMicroBatchSize: Math.min(settings.noiseMaxMicroBatchSize, maxMicro),
     microBatches,
     measureEvery: settings.noiseMeasureEvery,
     measurements: settings.noiseMeasurements,
     maxSeconds: settings.noiseMaxSeconds,
-    estimator: { smoothing: settings.smoothing },
+    estimator: {
+      smoothing: { kind: 'ema', beta: settings.noiseSmoothingBeta },
+      confidence: settings.confidenceLevel,
+    },
     ...withSignal,
     onMeasurement: (measurement, estimate) =>
       onEvent?.({ kind: 'noise-measurement', measurement, estimate }),

@@ -9,14 +9,15 @@
 // Every trial is recorded; out-of-memory is a trial outcome, never an exception.
 
 import { fitMemoryModel, maxBatchUnderBudget } from '../analysis/memory-model.js';
+import {
+  type MemoryPoint,
+  provablySafeBatch,
+  trialPlacement,
+} from '../analysis/memory-policy.js';
 import type { MemoryOutcome, TrainingSession } from '../engines/engine.js';
 
-export type MemorySearchStrategy = 'model' | 'lightning' | 'accelerate';
-export const MEMORY_SEARCH_STRATEGIES: readonly MemorySearchStrategy[] = [
-  'model',
-  'lightning',
-  'accelerate',
-];
+export const MEMORY_SEARCH_STRATEGIES = ['model', 'lightning', 'accelerate'] as const;
+export type MemorySearchStrategy = (typeof MEMORY_SEARCH_STRATEGIES)[number];
 
 export interface MemoryTrial {
   readonly batchSize: number;
@@ -32,15 +33,15 @@ export interface MemoryTrial {
 }
 
 export interface MemorySearchOptions {
-  readonly strategy?: MemorySearchStrategy;
+  readonly strategy: MemorySearchStrategy;
   /** Largest batch allowed: the data size and --max-batch. */
   readonly maxBatchSize: number;
-  /** Trials whose predicted peak is within this fraction of the budget run isolated; default 0.8. */
-  readonly isolateAbove?: number;
-  /** The model strategy verifies at this fraction below the predicted ceiling; default 0.01. */
-  readonly verifyMargin?: number;
-  /** Stop after this many trials; default 25 (Lightning's max_trials), none for 'accelerate' (it runs down to 1). */
-  readonly maxTrials?: number;
+  /** Trials whose predicted peak is above this fraction of the budget run isolated. */
+  readonly isolateAboveFraction: number;
+  /** The model strategy verifies at this fraction below the predicted ceiling. */
+  readonly verifyMarginFraction: number;
+  /** Stop after this many trials (Lightning's max_trials); 'accelerate' ignores it (it runs down to 1). */
+  readonly maxTrials: number;
   readonly signal?: AbortSignal;
   /** Called after each trial the engine ran (not after replayed ones). */
   readonly onTrial?: (trial: MemoryTrial) => void;
@@ -71,11 +72,25 @@ export type MemorySearchResult =
       readonly seconds: number;
     }
   | {
+      /** Ctrl-C (the signal): what fitted so far is kept; a resumed run goes on from here. */
       readonly kind: 'interrupted';
       readonly strategy: MemorySearchStrategy;
       readonly message: string;
       /** The largest batch that fitted so far, if any. */
       readonly maxBatch?: number;
+      readonly trials: readonly MemoryTrial[];
+      readonly seconds: number;
+    }
+  | {
+      /**
+       * A trial failed for a reason that is not memory (a timeout, a crash, a divergence, a
+       * broken engine): the ceiling is unknown above `largestFitted`, so no ceiling is claimed.
+       */
+      readonly kind: 'stopped';
+      readonly strategy: MemorySearchStrategy;
+      readonly message: string;
+      /** The largest batch that fitted before the stop: a lower bound, not the ceiling. */
+      readonly largestFitted?: number;
       readonly trials: readonly MemoryTrial[];
       readonly seconds: number;
     };
@@ -85,7 +100,8 @@ class TrialRunner {
   seconds = 0;
   largestOk = 0;
   smallestFailed = Number.POSITIVE_INFINITY;
-  stop: string | undefined;
+  /** Why the search ended early: the signal, or a trial that failed for another reason. */
+  stop: { readonly kind: 'interrupted' | 'stopped'; readonly message: string } | undefined;
   /** Trials recorded before, by batch size, each used once. */
   private readonly prior = new Map<number, MemoryTrial[]>();
 
@@ -106,15 +122,14 @@ class TrialRunner {
 
   get exhausted(): boolean {
     const limit =
-      this.options.maxTrials ??
-      (this.options.strategy === 'accelerate' ? Number.POSITIVE_INFINITY : 25);
+      this.options.strategy === 'accelerate' ? Number.POSITIVE_INFINITY : this.options.maxTrials;
     return this.stop !== undefined || this.trials.length >= limit;
   }
 
   /** Run one trial; true when the batch fits. */
   async run(batchSize: number, reason: string, predictedBytes?: number): Promise<boolean> {
     if (this.options.signal?.aborted) {
-      this.stop = 'interrupted';
+      this.stop = { kind: 'interrupted', message: 'interrupted' };
       return false;
     }
     const prior = this.takePrior(batchSize);
@@ -153,6 +168,15 @@ class TrialRunner {
     this.trials.push(trial);
     this.seconds += trial.seconds ?? 0;
     if (ran) this.options.onTrial?.(trial);
+    const broken = ran ? this.session.broken?.() : undefined;
+    if (broken !== undefined) {
+      this.stop = { kind: 'stopped', message: broken };
+      return false;
+    }
+    if (trial.outcome === 'aborted') {
+      this.stop = { kind: 'interrupted', message: 'interrupted' };
+      return false;
+    }
     if (trial.outcome === 'ok') {
       this.largestOk = Math.max(this.largestOk, trial.batchSize);
       return true;
@@ -164,43 +188,41 @@ class TrialRunner {
       this.smallestFailed = Math.min(this.smallestFailed, trial.batchSize);
       return false;
     }
-    this.stop = `${trial.outcome}: ${trial.message ?? ''}`;
+    this.stop = {
+      kind: 'stopped',
+      message: `batch ${trial.batchSize}: ${trial.outcome}${trial.message ? ` (${trial.message})` : ''}`,
+    };
     return false;
   }
 
   /** The largest batch measured to fit, with its peak. */
-  private largestMeasured(): MemoryTrial | undefined {
-    return this.trials
-      .filter((t) => t.outcome === 'ok' && t.peakBytes !== undefined)
-      .reduce<MemoryTrial | undefined>(
-        (best, t) => (best === undefined || t.batchSize > best.batchSize ? t : best),
-        undefined,
-      );
+  private largestMeasured(): MemoryPoint | undefined {
+    let best: MemoryPoint | undefined;
+    for (const t of this.trials) {
+      if (t.outcome !== 'ok' || t.peakBytes === undefined) continue;
+      if (best === undefined || t.batchSize > best.batchSize)
+        best = { batchSize: t.batchSize, peakBytes: t.peakBytes };
+    }
+    return best;
   }
 
-  /**
-   * The largest batch provably safe to run in-process: peak memory is a maximum of affine
-   * functions with non-negative intercepts, so peak(B) <= peak(b) · B/b for B >= b, and that
-   * bound from the largest batch measured must stay under `isolateAbove` of the budget.
-   */
+  private policy() {
+    return {
+      budgetBytes: this.session.memoryBudgetBytes,
+      isolateAboveFraction: this.options.isolateAboveFraction,
+    };
+  }
+
+  /** The largest batch provably safe in-process (analysis/memory-policy.ts). */
   safeBatch(): number {
-    const largest = this.largestMeasured();
-    if (!largest) return 2;
-    const limit = (this.options.isolateAbove ?? 0.8) * this.session.memoryBudgetBytes;
-    return Math.max(
-      largest.batchSize,
-      Math.floor((limit * largest.batchSize) / largest.peakBytes!),
-    );
+    return provablySafeBatch(this.largestMeasured(), this.policy());
   }
 
-  /**
-   * Trials beyond the provably safe batch (or predicted near the budget) run isolated, where a
-   * crash cannot take batchwise down: a wasm heap past its limit corrupts the whole process.
-   */
   private needsIsolation(batchSize: number, predictedBytes?: number): boolean {
-    if (batchSize <= 2) return false;
-    const limit = (this.options.isolateAbove ?? 0.8) * this.session.memoryBudgetBytes;
-    return batchSize > this.safeBatch() || (predictedBytes ?? 0) > limit;
+    return (
+      trialPlacement(batchSize, this.largestMeasured(), this.policy(), predictedBytes) ===
+      'isolated'
+    );
   }
 
   /** Bisect between the largest batch that fitted and the smallest that failed. */
@@ -216,12 +238,11 @@ class TrialRunner {
 function localFitPoints(
   trials: readonly MemoryTrial[],
 ): { batchSize: number; peakBytes: number }[] {
-  const measured = trials.filter(
-    (t) => t.peakBytes !== undefined && (t.outcome === 'ok' || t.outcome === 'oom'),
-  );
-  const byBatch = new Map(
-    measured.map((t) => [t.batchSize, { batchSize: t.batchSize, peakBytes: t.peakBytes! }]),
-  );
+  const byBatch = new Map<number, MemoryPoint>();
+  for (const t of trials) {
+    if (t.peakBytes !== undefined && (t.outcome === 'ok' || t.outcome === 'oom'))
+      byBatch.set(t.batchSize, { batchSize: t.batchSize, peakBytes: t.peakBytes });
+  }
   return [...byBatch.values()].sort((a, b) => b.batchSize - a.batchSize).slice(0, 2);
 }
 
@@ -239,7 +260,7 @@ async function searchByModel(
   options: MemorySearchOptions,
 ): Promise<void> {
   const cap = options.maxBatchSize;
-  const margin = options.verifyMargin ?? 0.01;
+  const margin = options.verifyMarginFraction;
   if (!(await runner.run(1, 'fit point'))) return;
   if (cap === 1) return;
   const second = Math.min(cap, 16);
@@ -307,18 +328,27 @@ export async function searchMemoryCeiling(
   session: TrainingSession,
   options: MemorySearchOptions,
 ): Promise<MemorySearchResult> {
-  const strategy = options.strategy ?? 'model';
+  const strategy = options.strategy;
   const runner = new TrialRunner(session, options);
   if (strategy === 'model') await searchByModel(runner, session, options);
   else if (strategy === 'lightning') await searchLightning(runner, options);
   else await searchAccelerate(runner, options);
   const base = { strategy, trials: runner.trials, seconds: runner.seconds };
-  if (runner.stop !== undefined) {
+  if (runner.stop?.kind === 'interrupted') {
     return {
       kind: 'interrupted',
-      message: runner.stop,
+      message: runner.stop.message,
       ...base,
       ...(runner.largestOk > 0 ? { maxBatch: runner.largestOk } : {}),
+    };
+  }
+  if (runner.stop?.kind === 'stopped') {
+    const above = runner.largestOk > 0 ? `; the ceiling is unknown above batch ${runner.largestOk}` : '';
+    return {
+      kind: 'stopped',
+      message: `${runner.stop.message}${above}`,
+      ...base,
+      ...(runner.largestOk > 0 ? { largestFitted: runner.largestOk } : {}),
     };
   }
   if (runner.largestOk === 0) {

@@ -5,7 +5,8 @@ import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { StepTimeFit } from '../analysis/step-time.js';
 import type { EngineInfo, WorkloadInfo } from '../engines/engine.js';
 import type { Recommendation } from '../planner/recommend.js';
-import type { FindEvidence, FindSettings } from '../probes/find-probes.js';
+import type { ResolvedFindConfig } from '../find/resolve-config.js';
+import type { FindEvidence } from '../probes/find-probes.js';
 import type { ThroughputPoint } from '../probes/throughput-probe.js';
 import { FIND_REPORT_SCHEMA_VERSION, type FindReport } from './find-report-schema.js';
 import {
@@ -30,12 +31,8 @@ export interface FindReportInput {
   readonly recommendation: Recommendation | undefined;
   readonly engine: EngineInfo;
   readonly workload: WorkloadInfo;
-  readonly settings: FindSettings & {
-    readonly memoryBudgetBytes: number;
-    readonly targetLoss?: number;
-  };
-  readonly learningRateBatchSize: number;
-  readonly seed: number;
+  /** The configuration the run measured with (src/find/resolve-config.ts). */
+  readonly config: ResolvedFindConfig;
   readonly machine: MachineInfo;
   readonly command: readonly string[];
   readonly createdAt: string;
@@ -89,7 +86,8 @@ function pointOf(point: ThroughputPoint): FindReport['throughput']['points'][num
 }
 
 export function buildFindReport(input: FindReportInput): FindReport {
-  const { evidence, settings } = input;
+  const { evidence, config } = input;
+  const { settings } = config;
   const memory = evidence.memory;
   const okTrials = (memory?.trials ?? []).filter(
     (t) => t.outcome === 'ok' && t.peakBytes !== undefined,
@@ -111,7 +109,7 @@ export function buildFindReport(input: FindReportInput): FindReport {
     tool: { name: 'batchwise', version: input.version },
     createdAt: input.createdAt,
     status,
-    messages: [...(input.messages ?? []), ...evidence.messages],
+    messages: [...(input.messages ?? []), ...config.notes, ...evidence.messages],
     command: [...input.command],
     workload: {
       model: input.workload.model,
@@ -121,11 +119,11 @@ export function buildFindReport(input: FindReportInput): FindReport {
       parameterCount: input.workload.parameterCount,
       optimizer: input.workload.optimizer,
       learningRate: input.workload.learningRate,
-      learningRateBatchSize: input.learningRateBatchSize,
+      learningRateBatchSize: settings.learningRateBatchSize,
       ...(input.workload.tokensPerExample !== undefined
         ? { tokensPerExample: input.workload.tokensPerExample }
         : {}),
-      seed: input.seed,
+      seed: settings.seed,
     },
     engine: {
       name: input.engine.name,
@@ -135,8 +133,8 @@ export function buildFindReport(input: FindReportInput): FindReport {
     },
     machine: { ...input.machine },
     settings: {
-      memoryBudgetBytes: settings.memoryBudgetBytes,
-      maxBatch: settings.maxBatch,
+      memoryBudgetBytes: config.memoryBudgetBytes,
+      maxBatch: config.maxBatchSize,
       memorySearch: settings.memorySearch,
       ...(settings.targetLoss !== undefined ? { targetLoss: settings.targetLoss } : {}),
       probeSeconds: {
@@ -172,11 +170,13 @@ export function buildFindReport(input: FindReportInput): FindReport {
     noise: {
       outcome: noise?.outcome ?? 'not-run',
       ...(noise?.message ? { message: noise.message } : {}),
-      trainBatchSize: settings.noiseTrainBatchSize,
+      trainBatchSize:
+        noise?.trainingSteps[0]?.batchSize ??
+        Math.min(settings.learningRateBatchSize, config.maxBatchSize),
       microBatchSize: noise?.measurements[0]?.microBatchSize ?? settings.noiseMicroBatchSize,
       microBatches: noise?.measurements[0]?.microSqNorms.length ?? settings.noiseMicroBatches,
       measureEvery: settings.noiseMeasureEvery,
-      smoothing: describeSmoothing(settings.smoothing),
+      smoothing: describeSmoothing({ kind: 'ema', beta: settings.noiseSmoothingBeta }),
       bSimple: final
         ? noiseScaleSummary(final)
         : {

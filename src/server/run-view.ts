@@ -4,7 +4,7 @@
 
 import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
-import type { FindEvent } from '../probes/find-probes.js';
+import { type FindEvent, parseFindEvent } from '../find/find-events.js';
 import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
 import { formatNumber } from '../report/format.js';
 import type { ChartResult } from '../report/html/chart-spec.js';
@@ -14,11 +14,10 @@ import {
   reportChart,
 } from '../report/html/report-charts.js';
 import { trajectorySummary } from '../report/noise-summary.js';
-import { partialRun } from '../store/find-events.js';
+import { partialRun } from '../find/find-history.js';
 import type { RunStatus, StoredEvent, StoredRun } from '../store/run-store.js';
 
 /** Without --memory-budget, the budget drawn on a partial memory chart. */
-const DEFAULT_BUDGET_BYTES = 2 * 1024 ** 3;
 
 export interface RunListEntry {
   readonly id: string;
@@ -78,10 +77,22 @@ export function runListEntry(run: StoredRun): RunListEntry {
   };
 }
 
+/** The events that parse (the dashboard shows what it can of a damaged run, never crashes). */
+function parsedEvents(events: readonly StoredEvent[]): FindEvent[] {
+  return events.flatMap((stored) => {
+    const parsed = parseFindEvent(stored.payload);
+    return parsed.ok ? [parsed.event] : [];
+  });
+}
+
 /** One line on a stored event: what was just measured. */
 export function describeEvent(event: StoredEvent): string {
-  const e = event.payload as FindEvent | { kind: 'resume' };
+  const parsed = parseFindEvent(event.payload);
+  if (!parsed.ok) return `#${event.sequence} ${event.kind} (unreadable: ${parsed.why})`;
+  const e = parsed.event;
   switch (e.kind) {
+    case 'config':
+      return `#${event.sequence} configuration: memory budget ${formatNumber(e.config.memoryBudgetBytes / 1024 ** 2)} MiB, batches up to ${e.config.maxBatchSize}`;
     case 'phase':
       return `#${event.sequence} phase: ${e.phase}`;
     case 'memory-trial':
@@ -108,7 +119,7 @@ export function describeEvent(event: StoredEvent): string {
 }
 
 /** A report-like object holding what the chart builders read, from the events so far. */
-function partialReport(run: StoredRun, events: readonly StoredEvent[]): FindReport {
+function partialReport(events: readonly FindEvent[]): FindReport {
   const partial = partialRun(events);
   const okTrials = partial.memoryTrials.filter(
     (t) => t.outcome === 'ok' && t.peakBytes !== undefined,
@@ -119,22 +130,25 @@ function partialReport(run: StoredRun, events: readonly StoredEvent[]): FindRepo
       : null;
   // The noise trajectory of the latest noise run (a resumed run measures it again).
   let noise: { step?: number; loss?: number; estimate: NoiseScaleEstimate }[] = [];
-  for (const event of events) {
-    const e = event.payload as FindEvent;
+  for (const e of events) {
     if (e.kind === 'phase' && e.phase === 'noise') noise = [];
     if (e.kind === 'noise-measurement') {
-      const step = (e.measurement as { step?: number }).step;
       noise.push({
-        ...(step !== undefined ? { step } : {}),
+        step: e.measurement.step,
         loss: e.measurement.loss,
         estimate: e.estimate,
       });
     }
   }
-  const budget = (run.options as { memoryBudgetBytes?: unknown } | null)?.memoryBudgetBytes;
   const latestNoise = partial.latestNoise;
   const view = {
-    settings: { memoryBudgetBytes: typeof budget === 'number' ? budget : DEFAULT_BUDGET_BYTES },
+    // The budget in force, from the run's configuration event (the first event of every run
+    // since it exists); a run stored before has none, and its chart tops out at its largest peak.
+    settings: {
+      memoryBudgetBytes:
+        partial.config?.memoryBudgetBytes ??
+        Math.max(1, ...partial.memoryTrials.map((t) => t.peakBytes ?? 0)),
+    },
     memory: {
       trials: partial.memoryTrials,
       maxBatch: null,
@@ -192,7 +206,8 @@ function chartsOf(report: FindReport, partial: boolean): ViewChart[] {
 export function runView(run: StoredRun, events: readonly StoredEvent[]): RunView {
   const report = reportOf(run);
   const last = events.at(-1);
-  const phase = partialRun(events).phase ?? 'starting';
+  const parsed = parsedEvents(events);
+  const phase = partialRun(parsed).phase ?? 'starting';
   return {
     ...runListEntry(run),
     updated: run.updated,
@@ -201,7 +216,7 @@ export function runView(run: StoredRun, events: readonly StoredEvent[]): RunView
     latest: last ? describeEvent(last) : 'no measurement yet',
     phase: report ? 'done' : phase,
     ...(report ? { report } : {}),
-    charts: report ? chartsOf(report, false) : chartsOf(partialReport(run, events), true),
+    charts: report ? chartsOf(report, false) : chartsOf(partialReport(parsed), true),
   };
 }
 

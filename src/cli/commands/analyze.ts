@@ -10,7 +10,7 @@ import { analyzeReportToJson, buildAnalyzeReport } from '../../analyze/analyze-r
 import { renderAnalyzeSummary } from '../../analyze/analyze-summary.js';
 import { LOG_FIELDS, parseFieldMapping } from '../../analyze/field-map.js';
 import { LOG_FORMATS, readTrainingLogs } from '../../analyze/read-log.js';
-import type { OptimizerName } from '../../engines/engine.js';
+import { OPTIMIZERS } from '../../analysis/learning-rate.js';
 import { BatchwiseError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import {
@@ -22,7 +22,6 @@ import {
   parseSize,
 } from '../parse-options.js';
 
-const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'adamw'];
 
 interface AnalyzeFlags {
   format?: string;

@@ -1,15 +1,15 @@
 // `batchwise report REPORT.json|RUN --html FILE [--plots DIR] [--markdown FILE]`: renders a
 // saved `find` report again (validated against its schema), from a file or a run of the run
-// store, as HTML with charts, chart files or Markdown. Also holds the writer of --html and
-// --plots that `find` shares.
+// store, as HTML with charts, chart files or Markdown; output paths are checked before reading.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
+import { checkOutputPaths, type OutputPath, writeOutput } from '../output-paths.js';
 import { storedReport, withStore } from './runs.js';
 
 interface ReportFlags {
@@ -33,19 +33,6 @@ function readReportOrRun(source: string, storePath: string | undefined): FindRep
     }
     return report;
   });
-}
-
-/** Writes --html and --plots for a report; notes (skipped charts or PNGs) go to stderr. */
-export async function writeHtmlOutputs(
-  report: FindReport,
-  flags: { html?: string; plots?: string },
-  stderr: NodeJS.WritableStream,
-): Promise<void> {
-  if (flags.html) writeFileSync(flags.html, findReportToHtml(report));
-  if (flags.plots) {
-    const { notes } = await writeReportPlots(report, flags.plots);
-    for (const note of notes) stderr.write(`batchwise: ${note}\n`);
-  }
 }
 
 /** Reads and validates a find report; every problem is one BatchwiseError line. */
@@ -102,9 +89,24 @@ export function registerReportCommand(
           'report needs --html FILE, --plots DIR or --markdown FILE',
         );
       }
+      const outputs: OutputPath[] = [];
+      if (flags.html) outputs.push({ flag: '--html', path: flags.html });
+      if (flags.markdown) outputs.push({ flag: '--markdown', path: flags.markdown });
+      if (flags.plots) outputs.push({ flag: '--plots', path: flags.plots, folder: true });
+      const inputs = existsSync(path) ? [{ flag: 'the report', path }] : [];
+      checkOutputPaths(outputs, inputs);
       const report = readReportOrRun(path, flags.store);
-      await writeHtmlOutputs(report, flags, io.stderr);
-      if (flags.markdown) writeFileSync(flags.markdown, findReportToMarkdown(report));
+      if (flags.html) writeOutput(outputs[0]!, findReportToHtml(report), io.stdout);
+      if (flags.markdown)
+        writeOutput(
+          { flag: '--markdown', path: flags.markdown },
+          findReportToMarkdown(report),
+          io.stdout,
+        );
+      if (flags.plots) {
+        const { notes } = await writeReportPlots(report, flags.plots);
+        for (const note of notes) io.stderr.write(`batchwise: ${note}\n`);
+      }
       const written = [flags.html, flags.plots, flags.markdown].filter((f) => f !== undefined);
       io.stdout.write(`wrote ${written.join(', ')}\n`);
     });

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
-import { partialRun } from '../../store/find-events.js';
+import { findEvents, partialRun } from '../../find/find-history.js';
 import {
   DEFAULT_STORE_PATH,
   defaultStorePath,
@@ -67,7 +67,7 @@ export function registerRunsCommands(
           );
           return;
         }
-        const partial = partialRun(store.events(run.id));
+        const partial = partialRun(findEvents(run.id, store.events(run.id)));
         if (flags.json) {
           const { report: _none, ...fields } = run;
           io.stdout.write(`${JSON.stringify({ ...fields, measured: partial }, null, 2)}\n`);

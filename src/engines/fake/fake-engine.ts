@@ -25,6 +25,13 @@ import {
   weightedMean,
 } from './linear-regression.js';
 
+type OptionalFaults =
+  | 'limitAtBatchSize'
+  | 'brokenAtBatchSize'
+  | 'timeoutAtBatchSize'
+  | 'secondRegime'
+  | 'realDelayMs';
+
 export interface FakeEngineOptions {
   readonly dimension?: number;
   readonly deltaNorm?: number;
@@ -46,6 +53,13 @@ export interface FakeEngineOptions {
   readonly secondRegime?: { readonly fixedBytes: number; readonly bytesPerExample: number };
   /** Simulate a backend limit (not memory) at and above this batch size. */
   readonly limitAtBatchSize?: number;
+  /**
+   * Simulate a backend that fails in-process and is left broken (a corrupted wasm heap) at the
+   * first memory trial at or above this batch size; the data option `brokenAtBatch` sets it.
+   */
+  readonly brokenAtBatchSize?: number;
+  /** Simulate a memory trial that times out at and above this batch size (`timeoutAtBatch`). */
+  readonly timeoutAtBatchSize?: number;
   /**
    * Real milliseconds each training step and memory trial waits (default 0), on top of the
    * simulated clock: for tests that must interrupt or kill a run while it measures (the CLI's
@@ -82,9 +96,10 @@ export class FakeSession implements TrainingSession {
   private random: Random;
   private readonly seed: number;
   private readonly settings: Required<
-    Omit<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime' | 'realDelayMs'>
+    Omit<FakeEngineOptions, OptionalFaults>
   > &
-    Pick<FakeEngineOptions, 'limitAtBatchSize' | 'secondRegime' | 'realDelayMs'>;
+    Pick<FakeEngineOptions, OptionalFaults>;
+  private brokenReason: string | undefined;
   private readonly learningRate: number;
   private stepCount = 0;
   private disposed = false;
@@ -94,11 +109,15 @@ export class FakeSession implements TrainingSession {
     const noiseStd =
       typeof dataOptions.labelNoise === 'number' ? dataOptions.labelNoise : undefined;
     const examples = typeof dataOptions.examples === 'number' ? dataOptions.examples : undefined;
+    const brokenAt = dataOptions.brokenAtBatch;
+    const timeoutAt = dataOptions.timeoutAtBatch;
     this.settings = {
       ...DEFAULTS,
       ...options,
       ...(noiseStd !== undefined ? { noiseStd } : {}),
       ...(examples !== undefined ? { datasetSize: examples } : {}),
+      ...(typeof brokenAt === 'number' ? { brokenAtBatchSize: brokenAt } : {}),
+      ...(typeof timeoutAt === 'number' ? { timeoutAtBatchSize: timeoutAt } : {}),
     };
     this.memoryBudgetBytes =
       engineOptions.memoryBudgetBytes ?? options.memoryBudgetBytes ?? DEFAULTS.memoryBudgetBytes;
@@ -243,7 +262,21 @@ export class FakeSession implements TrainingSession {
     };
   }
 
+  broken(): string | undefined {
+    return this.brokenReason;
+  }
+
   async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
+    const { batchSize } = options;
+    if (this.brokenReason !== undefined)
+      return { kind: 'error', message: this.brokenReason, batchSize };
+    if (batchSize >= (this.settings.brokenAtBatchSize ?? Number.POSITIVE_INFINITY)) {
+      this.brokenReason = `the fake backend failed in-process at batch ${batchSize} (simulated); nothing it measures after that can be trusted`;
+      return { kind: 'error', message: 'simulated backend failure', batchSize };
+    }
+    if (batchSize >= (this.settings.timeoutAtBatchSize ?? Number.POSITIVE_INFINITY)) {
+      return { kind: 'timeout', message: `batch ${batchSize} ran past the time limit (simulated)`, batchSize };
+    }
     const failure = this.check(options.batchSize);
     if (failure) return { ...failure, batchSize: options.batchSize };
     await this.delay();

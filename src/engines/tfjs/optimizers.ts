@@ -16,7 +16,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchwiseError, requirePositive } from '../../errors.js';
-import type { OptimizerName } from '../engine.js';
+import type { OptimizerKind } from '../../analysis/learning-rate.js';
 
 export interface OptimizerOptions {
   /** Momentum coefficient μ of 'momentum' (default 0.9). */
@@ -33,7 +33,7 @@ export interface OptimizerOptions {
 export type Gradients = tf.NamedTensorMap | ReadonlyMap<tf.Variable, tf.Tensor>;
 
 export interface TrainingOptimizer {
-  readonly name: OptimizerName;
+  readonly name: OptimizerKind;
   readonly learningRate: number;
   /** One update of `variables` with `grads`; the gradients are not disposed. */
   apply(grads: Gradients, variables: readonly tf.Variable[]): void;
@@ -45,7 +45,7 @@ export interface TrainingOptimizer {
 const DEFAULTS = { momentum: 0.9, weightDecay: 0.01, beta1: 0.9, beta2: 0.999 } as const;
 
 /** Options each optimizer reads; any other option given is an error. */
-const ACCEPTED: Readonly<Record<OptimizerName, readonly (keyof OptimizerOptions)[]>> = {
+const ACCEPTED: Readonly<Record<OptimizerKind, readonly (keyof OptimizerOptions)[]>> = {
   sgd: [],
   momentum: ['momentum'],
   adam: ['beta1', 'beta2', 'epsilon'],
@@ -75,7 +75,7 @@ function orderedGradients(grads: Gradients, variables: readonly tf.Variable[]): 
 }
 
 export function createOptimizer(
-  name: OptimizerName,
+  name: OptimizerKind,
   learningRate: number,
   options: OptimizerOptions = {},
 ): TrainingOptimizer {

@@ -4,7 +4,7 @@
 // measurements, so a batch predicted over the budget is an `oom` outcome without running.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fitMemoryModel, predictPeakBytes } from '../../analysis/memory-model.js';
+import { predictedOverBudget } from '../../analysis/memory-policy.js';
 import { createRandom, type Random } from '../../analysis/random.js';
 import { type Batch, type Dataset, gatherBatch, targetsPerExample } from '../../data/dataset.js';
 import { loadDataset } from '../../data/load-dataset.js';
@@ -28,7 +28,7 @@ import type {
 } from '../engine.js';
 import { type BackendInfo, selectBackend } from './backend.js';
 import { classifyBackendError } from './classify-error.js';
-import { defaultMemoryBudgetBytes } from './memory-budget.js';
+import { resolveMemoryBudget } from './memory-budget.js';
 import { measureMemoryIsolated } from './memory-isolation.js';
 import type { ModelContext, TfjsModel } from './model.js';
 import { buildModel } from './models/build-model.js';
@@ -57,6 +57,7 @@ export class TfjsSession implements TrainingSession {
   readonly engine: EngineInfo;
   readonly workload: WorkloadInfo;
   readonly memoryBudgetBytes: number;
+  readonly memoryBudgetNote?: string;
   private readonly spec: WorkloadSpec;
   private readonly backend: BackendInfo;
   private readonly dataset: Dataset;
@@ -68,6 +69,8 @@ export class TfjsSession implements TrainingSession {
   private readonly memoryPoints: { batchSize: number; peakBytes: number }[] = [];
   private stepCount = 0;
   private disposed = false;
+  /** Set when the backend threw in-process: its heap and tensors can no longer be trusted. */
+  private brokenReason: string | undefined;
 
   private constructor(parts: {
     spec: WorkloadSpec;
@@ -76,7 +79,7 @@ export class TfjsSession implements TrainingSession {
     modelContext: ModelContext;
     model: TfjsModel;
     optimizer: TrainingOptimizer;
-    memoryBudgetBytes: number;
+    memoryBudget: { readonly bytes: number; readonly note?: string };
   }) {
     this.modelContext = parts.modelContext;
     this.spec = parts.spec;
@@ -84,7 +87,8 @@ export class TfjsSession implements TrainingSession {
     this.dataset = parts.dataset;
     this.model = parts.model;
     this.optimizer = parts.optimizer;
-    this.memoryBudgetBytes = parts.memoryBudgetBytes;
+    this.memoryBudgetBytes = parts.memoryBudget.bytes;
+    if (parts.memoryBudget.note !== undefined) this.memoryBudgetNote = parts.memoryBudget.note;
     this.sampler = createEpochSampler(parts.dataset.size, parts.spec.seed);
     this.noiseRandom = createRandom(parts.spec.seed + 7919);
     this.engine = {
@@ -135,7 +139,7 @@ export class TfjsSession implements TrainingSession {
       modelContext,
       model,
       optimizer,
-      memoryBudgetBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(backend.name),
+      memoryBudget: resolveMemoryBudget(backend.name, options.memoryBudgetBytes),
     });
   }
 
@@ -149,6 +153,30 @@ export class TfjsSession implements TrainingSession {
         `batch size ${batchSize} is larger than the data (${this.dataset.size} examples in ${this.dataset.name})`,
       );
     }
+  }
+
+  /**
+   * The outcome of an exception from the backend. Any but a backend limit (WebGPU's dispatch
+   * size, checked before anything runs) leaves the session broken: a wasm heap that failed to
+   * grow or was written out of bounds corrupts tensors that later steps would use, so every
+   * later call reports this failure instead of measuring garbage.
+   */
+  private backendFailure(error: unknown): TrialFailure {
+    const failure = classifyBackendError(error);
+    if (failure.kind !== 'limit') {
+      this.brokenReason = `the ${this.backend.name} backend failed in-process (${failure.message}); nothing it measures after that can be trusted`;
+    }
+    return failure;
+  }
+
+  broken(): string | undefined {
+    return this.brokenReason;
+  }
+
+  private brokenFailure(): TrialFailure | undefined {
+    return this.brokenReason !== undefined
+      ? { kind: 'error', message: this.brokenReason }
+      : undefined;
   }
 
   private tensors(batch: Batch): { inputs: tf.Tensor; targets: tf.Tensor } {
@@ -211,18 +239,15 @@ export class TfjsSession implements TrainingSession {
     }
     if (batchSize <= 2) return undefined;
     for (const small of profileIfNeeded ? [1, 2] : []) {
-      if (!this.memoryPoints.some((p) => p.batchSize === small)) await this.profile(small);
+      if (this.memoryPoints.some((p) => p.batchSize === small)) continue;
+      try {
+        await this.profile(small);
+      } catch (error) {
+        return this.backendFailure(error);
+      }
     }
-    // Peak memory is the larger of affine regimes (e.g. the optimizer update at small batches,
-    // activations at large ones): extrapolate from the two largest batches measured.
-    const largest = [...new Map(this.memoryPoints.map((p) => [p.batchSize, p])).values()]
-      .sort((a, b) => b.batchSize - a.batchSize)
-      .slice(0, 2);
-    const fit = fitMemoryModel(largest);
-    if (fit.kind !== 'fitted') return undefined;
-    const predicted = predictPeakBytes(fit, batchSize);
-    // Near the budget the real trial decides (the probes isolate it); refuse clear excesses.
-    if (predicted <= 1.1 * this.memoryBudgetBytes) return undefined;
+    const predicted = predictedOverBudget(this.memoryPoints, this.memoryBudgetBytes, batchSize);
+    if (predicted === undefined) return undefined;
     return {
       kind: 'oom',
       message: `batch ${batchSize} is predicted to need ${Math.round(predicted)} bytes, over the budget of ${this.memoryBudgetBytes}`,
@@ -246,7 +271,7 @@ export class TfjsSession implements TrainingSession {
   async train(options: TrainOptions): Promise<TrainOutcome> {
     this.assertUsable(options.batchSize);
     requireInteger('steps', options.steps);
-    const refused = await this.guard(options.batchSize, false);
+    const refused = this.brokenFailure() ?? (await this.guard(options.batchSize, false));
     if (refused) return { ...refused, steps: [] };
     const steps: StepRecord[] = [];
     for (let i = 0; i < options.steps; i++) {
@@ -257,7 +282,7 @@ export class TfjsSession implements TrainingSession {
       try {
         loss = this.step(batch);
       } catch (error) {
-        return { ...classifyBackendError(error), steps };
+        return { ...this.backendFailure(error), steps };
       }
       const record: StepRecord = {
         step: this.stepCount++,
@@ -291,7 +316,7 @@ export class TfjsSession implements TrainingSession {
         `${count} micro-batches of ${size} need ${size * count} distinct examples, the data has ${this.dataset.size}`,
       );
     }
-    const refused = await this.guard(size, false);
+    const refused = this.brokenFailure() ?? (await this.guard(size, false));
     if (refused) return refused;
     const indices = sampleWithoutReplacement(this.dataset.size, size * count, this.noiseRandom);
     const started = performance.now();
@@ -346,7 +371,7 @@ export class TfjsSession implements TrainingSession {
         seconds: (performance.now() - started) / 1000,
       };
     } catch (error) {
-      return classifyBackendError(error);
+      return this.backendFailure(error);
     } finally {
       tf.dispose(sums);
     }
@@ -355,7 +380,7 @@ export class TfjsSession implements TrainingSession {
   async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
     this.assertUsable(options.batchSize);
     const { batchSize } = options;
-    const refused = await this.guard(batchSize);
+    const refused = this.brokenFailure() ?? (await this.guard(batchSize));
     if (refused) return { ...refused, batchSize };
     if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted', batchSize };
     if (options.isolated) {
@@ -381,7 +406,7 @@ export class TfjsSession implements TrainingSession {
       }
       return { kind: 'ok', batchSize, peakBytes, seconds };
     } catch (error) {
-      return { ...classifyBackendError(error), batchSize };
+      return { ...this.backendFailure(error), batchSize };
     }
   }
 
