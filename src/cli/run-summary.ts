@@ -26,7 +26,12 @@ function when(iso: string): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-export function renderRunsTable(runs: readonly StoredRun[], storePath: string): string {
+/** The table of `batchwise runs`; `statusOf` may tell a killed run from a running one. */
+export function renderRunsTable(
+  runs: readonly StoredRun[],
+  storePath: string,
+  statusOf: (run: StoredRun) => string = (run) => run.status,
+): string {
   if (runs.length === 0) return `no runs in ${storePath}\n`;
   const header = ['run', 'time', 'model', 'data', 'status', 'batch'];
   const rows = runs.map((run) => [
@@ -34,7 +39,7 @@ export function renderRunsTable(runs: readonly StoredRun[], storePath: string): 
     when(run.created),
     specField(run, 'model'),
     specField(run, 'data'),
-    run.status,
+    statusOf(run),
     recommendedBatch(run),
   ]);
   return `${formatTable(header, rows)}\n`;

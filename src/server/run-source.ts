@@ -20,7 +20,7 @@ export class RunSource {
   private open(): RunStore | undefined {
     if (this.store) return this.store;
     if (!existsSync(this.path) || statSync(this.path).size === 0) return undefined;
-    this.store = RunStore.open(this.path, { create: false });
+    this.store = RunStore.open(this.path, { readOnly: true });
     return this.store;
   }
 

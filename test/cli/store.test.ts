@@ -96,12 +96,14 @@ describe('run store: SIGKILL and --resume', () => {
 
     const runs = await batchwise('runs', '--store', store);
     expect(runs.code).toBe(0);
-    const runId = /^(\d{8}-\d{6}-[0-9a-f]{4})\s.*\srunning\s/m.exec(runs.stdout)?.[1];
+    // Stored as running, but its process is gone: the lease tells it was killed.
+    const runId = /^(\d{8}-\d{6}-[0-9a-f]{4})\s.*\skilled\s/m.exec(runs.stdout)?.[1];
     expect(runId).toBeDefined();
 
     const partial = await batchwise('show', runId!, '--store', store);
     expect(partial.code).toBe(0);
     expect(partial.stdout).toMatch(/find --resume/);
+    expect(partial.stdout).toMatch(/Killed\s+no process is measuring it/);
     expect(partial.stdout).toMatch(new RegExp(`Throughput points\\s+${pointsAtKill.length}`));
 
     const json = join(dir, 'resumed.json');

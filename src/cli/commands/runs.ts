@@ -8,15 +8,17 @@ import { findEvents, partialRun } from '../../find/find-history.js';
 import {
   DEFAULT_STORE_PATH,
   defaultStorePath,
+  displayStatus,
+  type RunLiveness,
   RunStore,
   type StoredRun,
 } from '../../store/run-store.js';
 import { renderFindSummary } from '../find-summary.js';
 import { renderPartialRun, renderRunsTable } from '../run-summary.js';
 
-/** Opens an existing store (reading commands never create one), runs `use`, closes it. */
+/** Opens an existing store read-only (reading commands never create or write one), runs `use`. */
 export function withStore<T>(path: string | undefined, use: (store: RunStore) => T): T {
-  const store = RunStore.open(path ?? defaultStorePath(), { create: false });
+  const store = RunStore.open(path ?? defaultStorePath(), { readOnly: true });
   try {
     return use(store);
   } finally {
@@ -37,6 +39,17 @@ export function storedReport(run: StoredRun, storePath: string): FindReport | un
   return parsed.data;
 }
 
+/** Whether a `running` run is being measured now, or was killed (its writer is gone). */
+function writerLine(run: StoredRun, liveness: RunLiveness): string {
+  if (liveness.state === 'live') {
+    const { pid, host, since } = liveness.writer;
+    return `  Measured now by     process ${pid} on ${host} since ${since}\n`;
+  }
+  if (liveness.state === 'gone')
+    return `  Killed              no process is measuring it (batchwise find --resume ${run.id} continues it)\n`;
+  return '';
+}
+
 export function registerRunsCommands(
   program: Command,
   io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
@@ -47,7 +60,11 @@ export function registerRunsCommands(
     .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
     .action((flags: { store?: string }) => {
       withStore(flags.store, (store) => {
-        io.stdout.write(renderRunsTable(store.listRuns(), store.path));
+        io.stdout.write(
+          renderRunsTable(store.listRuns(), store.path, (run) =>
+            displayStatus(run, store.runLiveness(run.id)),
+          ),
+        );
       });
     });
 
@@ -73,6 +90,7 @@ export function registerRunsCommands(
           io.stdout.write(`${JSON.stringify({ ...fields, measured: partial }, null, 2)}\n`);
         } else {
           io.stdout.write(renderPartialRun(run, partial));
+          if (run.status === 'running') io.stdout.write(writerLine(run, store.runLiveness(run.id)));
         }
       });
     });
