@@ -13,6 +13,7 @@ import { createFakeEngine } from '../src/engines/fake/fake-engine.js';
 import { createTfjsEngine } from '../src/engines/tfjs/tfjs-engine.js';
 import { MEMORY_SEARCH_STRATEGIES, searchMemoryCeiling } from '../src/probes/memory-search.js';
 import { probeNoise } from '../src/probes/noise-probe.js';
+import { MEMORY_SEARCH_DEFAULTS } from '../test/support/find-defaults.js';
 
 const MiB = 1024 ** 2;
 
@@ -31,7 +32,11 @@ async function memoryStrategies(
   for (const strategy of MEMORY_SEARCH_STRATEGIES) {
     const session = await open();
     const started = performance.now();
-    const result = await searchMemoryCeiling(session, { strategy, maxBatchSize });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      strategy,
+      maxBatchSize,
+    });
     const wall = (performance.now() - started) / 1000;
     await session.dispose();
     results.push({ strategy, result, wall });

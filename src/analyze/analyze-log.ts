@@ -10,6 +10,7 @@ import {
   type GradientStatistics,
   twoBatchEstimate,
 } from '../analysis/gradient-norms.js';
+import type { OptimizerKind } from '../analysis/learning-rate.js';
 import { fitMemoryModel, type MemoryFit, maxBatchUnderBudget } from '../analysis/memory-model.js';
 import {
   estimateNoiseScale,
@@ -21,7 +22,6 @@ import {
 import type { Smoothing } from '../analysis/smoothing.js';
 import { median, medianAbsoluteDeviation } from '../analysis/statistics.js';
 import { fitStepTime, type StepTimeFit } from '../analysis/step-time.js';
-import type { OptimizerKind } from '../analysis/learning-rate.js';
 import { type Recommendation, recommend } from '../planner/recommend.js';
 import { stepTimeModelFrom } from '../planner/step-time-model.js';
 import type { ProtocolLog } from './protocol-log.js';

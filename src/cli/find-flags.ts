@@ -77,7 +77,9 @@ export function settingsFromFlags(command: Command): FindSettings {
   const flag = key !== undefined ? (flagOf(key)?.flag ?? key) : 'an option';
   const raw = key !== undefined ? (input as Record<string, unknown>)[key] : undefined;
   const got =
-    issue?.code !== 'custom' && raw !== undefined && !Array.isArray(raw) ? `, got "${String(raw)}"` : '';
+    issue?.code !== 'custom' && raw !== undefined && !Array.isArray(raw)
+      ? `, got "${String(raw)}"`
+      : '';
   throw new BatchwiseError('invalid-option', `${flag} ${issue?.message ?? 'is invalid'}${got}`);
 }
 

@@ -36,7 +36,10 @@ function canonical(path: string): string {
 }
 
 /** Throws one line for the first output that cannot be written or would overwrite an input. */
-export function checkOutputPaths(outputs: readonly OutputPath[], inputs: readonly InputPath[]): void {
+export function checkOutputPaths(
+  outputs: readonly OutputPath[],
+  inputs: readonly InputPath[],
+): void {
   const inputPaths = new Map(
     inputs.filter((i) => existsSync(i.path)).map((i) => [canonical(i.path), i]),
   );
@@ -44,7 +47,10 @@ export function checkOutputPaths(outputs: readonly OutputPath[], inputs: readonl
   for (const output of outputs) {
     if (output.path === '-') {
       if (output.stdoutAllowed) continue;
-      throw new BatchwiseError('invalid-option', `${output.flag} - is not supported (only --json - writes to standard output)`);
+      throw new BatchwiseError(
+        'invalid-option',
+        `${output.flag} - is not supported (only --json - writes to standard output)`,
+      );
     }
     const full = canonical(output.path);
     const input = inputPaths.get(full);
@@ -56,7 +62,10 @@ export function checkOutputPaths(outputs: readonly OutputPath[], inputs: readonl
     }
     const other = seen.get(full);
     if (other) {
-      throw new BatchwiseError('invalid-option', `${output.flag} and ${other} name the same file ${output.path}`);
+      throw new BatchwiseError(
+        'invalid-option',
+        `${output.flag} and ${other} name the same file ${output.path}`,
+      );
     }
     seen.set(full, output.flag);
     const folder = dirname(full);
@@ -88,6 +97,9 @@ export function writeOutput(output: OutputPath, text: string, stdout: NodeJS.Wri
     writeFileSync(output.path, text);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new BatchwiseError('invalid-option', `could not write ${output.flag} ${output.path} (${reason})`);
+    throw new BatchwiseError(
+      'invalid-option',
+      `could not write ${output.flag} ${output.path} (${reason})`,
+    );
   }
 }

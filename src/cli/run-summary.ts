@@ -1,8 +1,8 @@
 // Terminal views of the run store: the table of `batchwise runs`, and the summary `batchwise
 // show` prints for a run that has no report yet (running, or killed), built from its events.
 
-import { formatNumber, formatTable } from '../report/format.js';
 import type { PartialRun } from '../find/find-history.js';
+import { formatNumber, formatTable } from '../report/format.js';
 import type { RunStatus, StoredRun } from '../store/run-store.js';
 
 function specField(run: StoredRun, key: 'model' | 'data'): string {

@@ -30,7 +30,9 @@ const LOADERS: Readonly<Record<EngineName, (choice: EngineChoice) => Promise<Eng
   },
   async fake(choice) {
     const { createFakeEngine } = await import('./fake/fake-engine.js');
-    return createFakeEngine(choice.fakeStepDelayMs > 0 ? { realDelayMs: choice.fakeStepDelayMs } : {});
+    return createFakeEngine(
+      choice.fakeStepDelayMs > 0 ? { realDelayMs: choice.fakeStepDelayMs } : {},
+    );
   },
 };
 

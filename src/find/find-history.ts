@@ -3,10 +3,10 @@
 // values out; every event is validated by the one event schema (find-events.ts).
 
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import { BatchwiseError } from '../errors.js';
 import type { PriorMeasurements } from '../probes/find-probes.js';
 import type { MemoryTrial } from '../probes/memory-search.js';
 import type { ThroughputPoint } from '../probes/throughput-probe.js';
-import { BatchwiseError } from '../errors.js';
 import type { StoredEvent } from '../store/run-store.js';
 import { type FindEvent, type FindPhase, parseFindEvent } from './find-events.js';
 import type { ResolvedFindConfig } from './resolve-config.js';

@@ -9,7 +9,6 @@ import { ENGINE_NAMES } from '../engines/registry.js';
 import { MEMORY_SEARCH_STRATEGIES } from '../probes/memory-search.js';
 import { parseSizeBytes } from './parse-size.js';
 
-
 /** How a setting appears on the command line. Settings without one are internal constants. */
 export interface FlagMeta {
   readonly flag: string;
@@ -32,10 +31,14 @@ const asNumber = (value: unknown) =>
   typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
 
 function numberSetting(what: string, check: (n: number) => boolean) {
-  return z.preprocess(asNumber, z.number({ error: `must be ${what}` }).refine(check, `must be ${what}`));
+  return z.preprocess(
+    asNumber,
+    z.number({ error: `must be ${what}` }).refine(check, `must be ${what}`),
+  );
 }
 const positiveNumber = () => numberSetting('a number > 0', (n) => n > 0);
-const positiveInteger = () => numberSetting('a whole number >= 1', (n) => Number.isInteger(n) && n >= 1);
+const positiveInteger = () =>
+  numberSetting('a whole number >= 1', (n) => Number.isInteger(n) && n >= 1);
 const nonNegativeInteger = () =>
   numberSetting('a whole number >= 0', (n) => Number.isInteger(n) && n >= 0);
 const fraction = () => numberSetting('a number between 0 and 1', (n) => n > 0 && n < 1);
@@ -119,11 +122,19 @@ export const findSettingsSchema = z
     ),
     optimizer: flag(
       choice(OPTIMIZERS).default('sgd'),
-      workload({ flag: '--optimizer', value: '<name>', help: `optimizer: ${OPTIMIZERS.join(', ')}` }),
+      workload({
+        flag: '--optimizer',
+        value: '<name>',
+        help: `optimizer: ${OPTIMIZERS.join(', ')}`,
+      }),
     ),
     learningRate: flag(
       positiveNumber().default(0.05),
-      workload({ flag: '--lr', value: '<rate>', help: 'learning rate known to work at --lr-batch' }),
+      workload({
+        flag: '--lr',
+        value: '<rate>',
+        help: 'learning rate known to work at --lr-batch',
+      }),
     ),
     learningRateBatchSize: flag(
       positiveInteger().default(32),
@@ -283,7 +294,11 @@ export const findSettingsSchema = z
   })
   .superRefine((settings, context) => {
     if (settings.engine === 'command' && settings.cmd === undefined) {
-      context.addIssue({ code: 'custom', path: ['engine'], message: 'command needs --cmd TEMPLATE' });
+      context.addIssue({
+        code: 'custom',
+        path: ['engine'],
+        message: 'command needs --cmd TEMPLATE',
+      });
     }
     if (settings.engine !== 'command' && settings.cmd !== undefined) {
       context.addIssue({ code: 'custom', path: ['cmd'], message: 'needs --engine command' });

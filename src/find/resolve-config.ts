@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import type { TrainingSession } from '../engines/engine.js';
-import { findSettingsSchema, type FindSettings } from './find-settings.js';
+import { type FindSettings, findSettingsSchema } from './find-settings.js';
 
 export const resolvedFindConfigSchema = z.object({
   settings: findSettingsSchema,

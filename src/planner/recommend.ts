@@ -10,6 +10,7 @@ import {
   type StepTimeModel,
   timeOptimalBatch,
 } from '../analysis/batch-choice.js';
+import type { OptimizerKind } from '../analysis/learning-rate.js';
 import {
   defaultLearningRateRule,
   type LearningRateRule,
@@ -21,7 +22,6 @@ import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
 import { finitePopulationFactor, type NoiseModel } from '../analysis/time-to-target.js';
 import { describeTradeOff } from '../analysis/trade-off.js';
 import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
-import type { OptimizerKind } from '../analysis/learning-rate.js';
 
 export const FRAMEWORK_DEFAULT_BATCH = 32; // Keras Model.fit's documented default batch_size
 

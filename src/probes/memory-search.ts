@@ -9,11 +9,7 @@
 // Every trial is recorded; out-of-memory is a trial outcome, never an exception.
 
 import { fitMemoryModel, maxBatchUnderBudget } from '../analysis/memory-model.js';
-import {
-  type MemoryPoint,
-  provablySafeBatch,
-  trialPlacement,
-} from '../analysis/memory-policy.js';
+import { type MemoryPoint, provablySafeBatch, trialPlacement } from '../analysis/memory-policy.js';
 import type { MemoryOutcome, TrainingSession } from '../engines/engine.js';
 
 export const MEMORY_SEARCH_STRATEGIES = ['model', 'lightning', 'accelerate'] as const;
@@ -343,7 +339,8 @@ export async function searchMemoryCeiling(
     };
   }
   if (runner.stop?.kind === 'stopped') {
-    const above = runner.largestOk > 0 ? `; the ceiling is unknown above batch ${runner.largestOk}` : '';
+    const above =
+      runner.largestOk > 0 ? `; the ceiling is unknown above batch ${runner.largestOk}` : '';
     return {
       kind: 'stopped',
       message: `${runner.stop.message}${above}`,

@@ -4,8 +4,8 @@
 import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { StepTimeFit } from '../analysis/step-time.js';
 import type { EngineInfo, WorkloadInfo } from '../engines/engine.js';
-import type { Recommendation } from '../planner/recommend.js';
 import type { ResolvedFindConfig } from '../find/resolve-config.js';
+import type { Recommendation } from '../planner/recommend.js';
 import type { FindEvidence } from '../probes/find-probes.js';
 import type { ThroughputPoint } from '../probes/throughput-probe.js';
 import { FIND_REPORT_SCHEMA_VERSION, type FindReport } from './find-report-schema.js';

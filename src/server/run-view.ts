@@ -5,6 +5,7 @@
 import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
 import { type FindEvent, parseFindEvent } from '../find/find-events.js';
+import { partialRun } from '../find/find-history.js';
 import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
 import { formatNumber } from '../report/format.js';
 import type { ChartResult } from '../report/html/chart-spec.js';
@@ -14,7 +15,6 @@ import {
   reportChart,
 } from '../report/html/report-charts.js';
 import { trajectorySummary } from '../report/noise-summary.js';
-import { partialRun } from '../find/find-history.js';
 import type { RunStatus, StoredEvent, StoredRun } from '../store/run-store.js';
 
 /** Without --memory-budget, the budget drawn on a partial memory chart. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WorkloadSpec } from '../../src/engines/engine.js';
 import { createFakeEngine, type FakeEngineOptions } from '../../src/engines/fake/fake-engine.js';
 import { MEMORY_SEARCH_STRATEGIES, searchMemoryCeiling } from '../../src/probes/memory-search.js';
+import { MEMORY_SEARCH_DEFAULTS } from '../support/find-defaults.js';
 
 const spec: WorkloadSpec = {
   model: 'fake',
@@ -25,7 +26,10 @@ describe('memory ceiling search', () => {
   it('the model strategy finds the ceiling within 2% in at most 4 trials', async () => {
     const session = await open();
     const truth = session.truth().maxBatch; // floor((2048 - 300) / 0.37) = 4724
-    const result = await searchMemoryCeiling(session, { maxBatchSize: 60_000 });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 60_000,
+    });
     if (result.kind !== 'found') throw new Error(result.kind);
     expect(result.maxBatch).toBeLessThanOrEqual(truth);
     expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
@@ -43,7 +47,10 @@ describe('memory ceiling search', () => {
       memoryBudgetBytes: 256 * MiB,
     });
     const truth = session.truth().maxBatch; // floor(268435456 / 297000) = 903
-    const result = await searchMemoryCeiling(session, { maxBatchSize: 4096 });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 4096,
+    });
     if (result.kind !== 'found') throw new Error(result.kind);
     expect(result.maxBatch).toBeLessThanOrEqual(truth);
     expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
@@ -55,7 +62,11 @@ describe('memory ceiling search', () => {
     for (const strategy of MEMORY_SEARCH_STRATEGIES) {
       const session = await open();
       const truth = session.truth().maxBatch;
-      const result = await searchMemoryCeiling(session, { strategy, maxBatchSize: 60_000 });
+      const result = await searchMemoryCeiling(session, {
+        ...MEMORY_SEARCH_DEFAULTS,
+        strategy,
+        maxBatchSize: 60_000,
+      });
       if (result.kind !== 'found') throw new Error(`${strategy}: ${result.kind}`);
       expect(result.maxBatch).toBeLessThanOrEqual(truth);
       counts[strategy] = result.trials.length;
@@ -68,21 +79,30 @@ describe('memory ceiling search', () => {
 
   it('is capped by the data size or --max-batch without wasting trials', async () => {
     const session = await open();
-    const result = await searchMemoryCeiling(session, { maxBatchSize: 500 });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 500,
+    });
     expect(result).toMatchObject({ kind: 'found', maxBatch: 500, capped: true });
     expect(result.trials.length).toBeLessThanOrEqual(3);
   });
 
   it('reports when not even batch 1 fits', async () => {
     const session = await open({ fixedBytes: 4096 * MiB });
-    const result = await searchMemoryCeiling(session, { maxBatchSize: 1000 });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 1000,
+    });
     expect(result.kind).toBe('none-fits');
     if (result.kind === 'none-fits') expect(result.message).toMatch(/not even batch 1 fits/);
   });
 
   it('treats a backend limit like a failure to bisect around', async () => {
     const session = await open({ limitAtBatchSize: 1000 });
-    const result = await searchMemoryCeiling(session, { maxBatchSize: 60_000 });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 60_000,
+    });
     expect(result).toMatchObject({ kind: 'found', maxBatch: 999 });
     expect(result.trials.some((t) => t.outcome === 'limit')).toBe(true);
   });
@@ -91,6 +111,7 @@ describe('memory ceiling search', () => {
     const session = await open();
     const controller = new AbortController();
     const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
       strategy: 'lightning',
       maxBatchSize: 60_000,
       signal: controller.signal,
@@ -105,7 +126,11 @@ describe('memory ceiling search', () => {
 
   it('replays prior trials of an interrupted search instead of running them again', async () => {
     for (const strategy of MEMORY_SEARCH_STRATEGIES) {
-      const full = await searchMemoryCeiling(await open(), { strategy, maxBatchSize: 60_000 });
+      const full = await searchMemoryCeiling(await open(), {
+        ...MEMORY_SEARCH_DEFAULTS,
+        strategy,
+        maxBatchSize: 60_000,
+      });
       // An interrupted search kept its first two trials; the resumed one must not rerun them.
       const prior = full.trials.slice(0, 2);
       const session = await open();
@@ -117,6 +142,7 @@ describe('memory ceiling search', () => {
       };
       const ran: number[] = [];
       const resumed = await searchMemoryCeiling(session, {
+        ...MEMORY_SEARCH_DEFAULTS,
         strategy,
         maxBatchSize: 60_000,
         priorTrials: prior,
@@ -133,6 +159,7 @@ describe('memory ceiling search', () => {
   it('measures an aborted prior trial again', async () => {
     const session = await open();
     const resumed = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
       maxBatchSize: 60_000,
       priorTrials: [{ batchSize: 1, outcome: 'aborted', message: 'aborted', reason: 'fit point' }],
     });

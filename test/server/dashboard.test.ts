@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FindEvent } from '../../src/probes/find-probes.js';
+import type { FindEvent } from '../../src/find/find-events.js';
 import { findReportToJson } from '../../src/report/find-report.js';
 import type { Page } from '../../src/server/pages.js';
 import { RunSource } from '../../src/server/run-source.js';

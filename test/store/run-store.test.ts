@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BatchwiseError } from '../../src/errors.js';
-import { partialRun, priorMeasurements } from '../../src/store/find-events.js';
+import { findEvents, partialRun, priorMeasurements } from '../../src/find/find-history.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { fromStoreJson, toStoreJson } from '../../src/store/store-json.js';
 
@@ -150,12 +150,10 @@ describe('find events', () => {
       point(4),
       { kind: 'phase', phase: 'noise' },
     ];
-    const events = payloads.map((payload, i) => ({
-      sequence: i + 1,
-      kind: payload.kind,
-      payload,
-      time: '',
-    }));
+    const events = findEvents(
+      'run',
+      payloads.map((payload, i) => ({ sequence: i + 1, kind: payload.kind, payload, time: '' })),
+    );
     const prior = priorMeasurements(events);
     expect(prior.memoryTrials.map((t) => t.batchSize)).toEqual([1, 16]);
     expect(prior.throughputPoints.map((p) => p.batchSize)).toEqual([1, 4]);

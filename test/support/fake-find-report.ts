@@ -3,32 +3,28 @@
 
 import type { WorkloadSpec } from '../../src/engines/engine.js';
 import { createFakeEngine } from '../../src/engines/fake/fake-engine.js';
+import { findSettingsSchema } from '../../src/find/find-settings.js';
+import { resolveFindConfig } from '../../src/find/resolve-config.js';
 import { recommendFromEvidence } from '../../src/planner/from-evidence.js';
-import {
-  type FindProbeOptions,
-  type FindSettings,
-  runFindProbes,
-} from '../../src/probes/find-probes.js';
+import { type FindProbeOptions, runFindProbes } from '../../src/probes/find-probes.js';
 import { buildFindReport } from '../../src/report/find-report.js';
 import type { FindReport } from '../../src/report/find-report-schema.js';
 
-const settings: FindSettings = {
-  maxBatch: 60_000,
-  memorySearch: 'model',
+const settings = findSettingsSchema.parse({
+  engine: 'fake',
+  maxBatchSize: 60_000,
   throughputBatchCount: 6,
   warmupSteps: 1,
   minSteps: 3,
   minSeconds: 0,
-  maxSecondsPerBatch: 5,
-  noiseTrainBatchSize: 32,
   noiseMicroBatchSize: 8,
   noiseMaxMicroBatchSize: 256,
-  noiseMicroBatches: 8,
   noiseMeasureEvery: 5,
   noiseMeasurements: 20,
   noiseMaxSeconds: 600,
-  smoothing: { kind: 'ema', beta: 0.9 },
-};
+  learningRate: 0.002,
+  seed: 2,
+});
 
 const spec: WorkloadSpec = {
   model: 'fake',
@@ -41,7 +37,8 @@ const spec: WorkloadSpec = {
 /** `options.onEvent` sees each probe event, as `find` stores them. */
 export async function fakeFindReport(options: FindProbeOptions = {}): Promise<FindReport> {
   const session = await createFakeEngine({ dimension: 8, deltaNorm: 2, noiseStd: 1 }).open(spec);
-  const evidence = await runFindProbes(session, settings, options);
+  const config = resolveFindConfig(settings, session);
+  const evidence = await runFindProbes(session, config, options);
   const recommendation = recommendFromEvidence(evidence, session.workload, {
     learningRateBatchSize: 32,
   });
@@ -50,9 +47,7 @@ export async function fakeFindReport(options: FindProbeOptions = {}): Promise<Fi
     recommendation,
     engine: session.engine,
     workload: session.workload,
-    settings: { ...settings, memoryBudgetBytes: session.memoryBudgetBytes },
-    learningRateBatchSize: 32,
-    seed: 2,
+    config,
     machine: {
       platform: 'linux',
       arch: 'x64',

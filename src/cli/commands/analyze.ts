@@ -3,6 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { OPTIMIZERS } from '../../analysis/learning-rate.js';
 import type { Smoothing } from '../../analysis/smoothing.js';
 import { analyzeLogs } from '../../analyze/analyze-log.js';
 import { analyzeReportToMarkdown } from '../../analyze/analyze-markdown.js';
@@ -10,7 +11,6 @@ import { analyzeReportToJson, buildAnalyzeReport } from '../../analyze/analyze-r
 import { renderAnalyzeSummary } from '../../analyze/analyze-summary.js';
 import { LOG_FIELDS, parseFieldMapping } from '../../analyze/field-map.js';
 import { LOG_FORMATS, readTrainingLogs } from '../../analyze/read-log.js';
-import { OPTIMIZERS } from '../../analysis/learning-rate.js';
 import { BatchwiseError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import {
@@ -21,7 +21,6 @@ import {
   parsePositiveNumber,
   parseSize,
 } from '../parse-options.js';
-
 
 interface AnalyzeFlags {
   format?: string;

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import type { FindSettings } from '../../find/find-settings.js';
-import { type ResumePlan, planResume } from '../../find/resume.js';
+import { planResume, type ResumePlan } from '../../find/resume.js';
 import { type FindOutcome, runFind } from '../../find/run-find.js';
 import { findReportToJson } from '../../report/find-report.js';
 import { findReportToHtml } from '../../report/html/html-report.js';
@@ -65,7 +65,8 @@ export function registerFindCommand(program: Command, io: Io): void {
 
 function outputsOf(flags: OutputFlags): OutputPath[] {
   const outputs: OutputPath[] = [];
-  if (flags.json !== undefined) outputs.push({ flag: '--json', path: flags.json, stdoutAllowed: true });
+  if (flags.json !== undefined)
+    outputs.push({ flag: '--json', path: flags.json, stdoutAllowed: true });
   if (flags.markdown !== undefined) outputs.push({ flag: '--markdown', path: flags.markdown });
   if (flags.html !== undefined) outputs.push({ flag: '--html', path: flags.html });
   if (flags.plots !== undefined) outputs.push({ flag: '--plots', path: flags.plots, folder: true });
@@ -155,7 +156,10 @@ async function writeOutputs(
         for (const note of notes) io.stderr.write(`batchwise: ${note}\n`);
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new BatchwiseError('invalid-option', `could not write --plots ${output.path} (${reason})`);
+        throw new BatchwiseError(
+          'invalid-option',
+          `could not write --plots ${output.path} (${reason})`,
+        );
       }
       continue;
     }

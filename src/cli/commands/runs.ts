@@ -3,8 +3,8 @@
 
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
-import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import { findEvents, partialRun } from '../../find/find-history.js';
+import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import {
   DEFAULT_STORE_PATH,
   defaultStorePath,

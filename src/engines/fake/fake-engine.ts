@@ -95,9 +95,7 @@ export class FakeSession implements TrainingSession {
   private problem: LinearRegressionProblem;
   private random: Random;
   private readonly seed: number;
-  private readonly settings: Required<
-    Omit<FakeEngineOptions, OptionalFaults>
-  > &
+  private readonly settings: Required<Omit<FakeEngineOptions, OptionalFaults>> &
     Pick<FakeEngineOptions, OptionalFaults>;
   private brokenReason: string | undefined;
   private readonly learningRate: number;
@@ -275,7 +273,11 @@ export class FakeSession implements TrainingSession {
       return { kind: 'error', message: 'simulated backend failure', batchSize };
     }
     if (batchSize >= (this.settings.timeoutAtBatchSize ?? Number.POSITIVE_INFINITY)) {
-      return { kind: 'timeout', message: `batch ${batchSize} ran past the time limit (simulated)`, batchSize };
+      return {
+        kind: 'timeout',
+        message: `batch ${batchSize} ran past the time limit (simulated)`,
+        batchSize,
+      };
     }
     const failure = this.check(options.batchSize);
     if (failure) return { ...failure, batchSize: options.batchSize };

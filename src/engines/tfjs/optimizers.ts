@@ -15,8 +15,8 @@
 // The caller keeps ownership of the gradients.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchwiseError, requirePositive } from '../../errors.js';
 import type { OptimizerKind } from '../../analysis/learning-rate.js';
+import { BatchwiseError, requirePositive } from '../../errors.js';
 
 export interface OptimizerOptions {
   /** Momentum coefficient μ of 'momentum' (default 0.9). */
