@@ -53,13 +53,19 @@ describe('messages that mislead', () => {
   });
 
   it.skipIf(process.platform === 'win32')(
-    'a FIFO or a directory as --data is refused before it is opened, not waited on',
+    'a FIFO or a directory as --data (or a FIFO to analyze) is refused before it is opened',
     async () => {
       const fifo = join(dir, 'pipe.csv');
       execFileSync('mkfifo', [fifo]);
       expectOneLine(
         await batchwise('--data', fifo, ...TINY),
         `${fifo}: is a FIFO (named pipe), not a regular file`,
+      );
+      const log = join(dir, 'pipe.log');
+      execFileSync('mkfifo', [log]);
+      expectOneLine(
+        await batchwise('analyze', log),
+        `${log}: is a FIFO (named pipe), not a regular file`,
       );
       expectOneLine(
         await batchwise('--data', dir, ...TINY),
