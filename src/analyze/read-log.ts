@@ -4,7 +4,7 @@
 
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unreadableFileError } from '../data/dataset.js';
+import { requireRegularFile, unreadableFileError } from '../data/dataset.js';
 import { BatchwiseError } from '../errors.js';
 import { maskedCrc32c } from './crc32c.js';
 import { readCsvLog } from './csv-log.js';
@@ -70,7 +70,10 @@ async function eventFilesUnder(directory: string): Promise<string[]> {
     .sort();
 }
 
-/** The files a path stands for: itself, or the event files of a TensorBoard log directory. */
+/**
+ * The files a path stands for: itself, or the event files of a TensorBoard log directory. A FIFO
+ * or a device is refused here, before anything opens it (reading it could wait forever).
+ */
 export async function expandLogPath(path: string): Promise<string[]> {
   let isDirectory: boolean;
   try {
@@ -78,7 +81,10 @@ export async function expandLogPath(path: string): Promise<string[]> {
   } catch (error) {
     throw unreadableFileError(path, error);
   }
-  if (!isDirectory) return [path];
+  if (!isDirectory) {
+    await requireRegularFile(path);
+    return [path];
+  }
   const files = await eventFilesUnder(path);
   if (files.length === 0) {
     throw new BatchwiseError(

@@ -1,13 +1,16 @@
 // CSV tables of numeric features and one label column, read into a class data set. The file is
 // streamed line by line (a quoted field may hold commas, doubled quotes and line breaks), so a
-// large file is never held as one string; every value problem names the file and line.
+// large file is never held as one string; every value problem names the file and line, and
+// quotes at most QUOTE_MAX_CHARS of the file (elided in the middle, control characters escaped).
 
+import { elideMiddle, QUOTE_MAX_CHARS, quoteList, quoteText } from '../terminal-text.js';
 import {
   createLabelEncoder,
   type Dataset,
   dataError,
   float32Builder,
   labelProblem,
+  requireClassData,
 } from './dataset.js';
 import { readTextLines } from './text.js';
 
@@ -49,18 +52,20 @@ export function parseFeature(text: string): number | string {
   if (trimmed === '') return 'is empty (missing values are not supported)';
   if (!DECIMAL.test(trimmed)) return `is not a number (${quote(trimmed)})`;
   const value = Number(trimmed);
-  if (!Number.isFinite(Math.fround(value))) return `is too large for float32 (${trimmed})`;
+  if (!Number.isFinite(Math.fround(value))) {
+    return `is too large for float32 (${elideMiddle(trimmed)})`;
+  }
   return value;
 }
 
-/** Text for a one-line message: cut to 40 characters. */
+/** Text for a one-line message: at most QUOTE_MAX_CHARS, elided in the middle. */
 export function shorten(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return elideMiddle(text, QUOTE_MAX_CHARS);
 }
 
-/** A value for a one-line message: cut to 40 characters, JSON-quoted. */
+/** A value for a one-line message: at most QUOTE_MAX_CHARS, escaped, in double quotes. */
 export function quote(text: string): string {
-  return JSON.stringify(shorten(text));
+  return quoteText(text);
 }
 
 /** Which column holds the label: `label` when given, else 'label', else the last column. */
@@ -74,7 +79,7 @@ export function chooseLabel(
   if (chosen === undefined || !names.includes(chosen)) {
     throw dataError(
       location,
-      `no label ${kind} "${chosen ?? 'label'}" (${kind}s: ${names.map((name) => `"${name}"`).join(', ')})`,
+      `no label ${kind} ${quote(chosen ?? 'label')} (${kind}s: ${quoteList(names)})`,
     );
   }
   return chosen;
@@ -87,7 +92,7 @@ function readHeader(location: string, fields: readonly string[]): string[] {
   }
   names.forEach((name, i) => {
     if (name === '') throw dataError(location, `column ${i + 1} of the header has no name`);
-    if (names.indexOf(name) !== i) throw dataError(location, `column "${name}" appears twice`);
+    if (names.indexOf(name) !== i) throw dataError(location, `column ${quote(name)} appears twice`);
   });
   return names;
 }
@@ -117,7 +122,7 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
       if (columns.length < 2) {
         throw dataError(
           location,
-          `found 1 column ("${columns[0]}"); need at least one feature column and a label column`,
+          `found 1 column (${quote(columns[0]!)}); need at least one feature column and a label column`,
         );
       }
       labelIndex = columns.indexOf(chooseLabel(location, columns, options.label, 'column'));
@@ -131,12 +136,14 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
       if (i === labelIndex) {
         const value = field.trim();
         const problem = labelProblem(value);
-        if (problem !== undefined) throw dataError(location, `label "${columns![i]}" ${problem}`);
+        if (problem !== undefined)
+          throw dataError(location, `label ${quote(columns![i]!)} ${problem}`);
         labels.add(value);
         return;
       }
       const value = parseFeature(field);
-      if (typeof value === 'string') throw dataError(location, `column "${columns![i]}" ${value}`);
+      if (typeof value === 'string')
+        throw dataError(location, `column ${quote(columns![i]!)} ${value}`);
       features.push(value);
     });
   }
@@ -145,7 +152,7 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
   if (columns === undefined) throw dataError(path, 'file is empty');
   const { targets, classNames } = labels.finish();
   if (targets.length === 0) throw dataError(path, 'no data rows after the header');
-  return {
+  const dataset: Dataset = {
     name: path,
     size: targets.length,
     inputShape: [columns.length - 1],
@@ -155,4 +162,10 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
     target: { kind: 'classes', classes: classNames.length },
     classNames,
   };
+  requireClassData(path, dataset, {
+    row: 'data row',
+    labelKind: 'column',
+    labelName: columns[labelIndex]!,
+  });
+  return dataset;
 }

@@ -1,9 +1,13 @@
 // The data a workload trains on, held as flat typed arrays so that any batch — from SGD's one
 // example to batch gradient descent's N — is a copy of rows. Every loader (synthetic, CSV,
 // JSONL, IDX, text) produces this shape; engines only read it. Also the small pieces loaders
-// share: the one-line data error, growable typed arrays and the label encoder.
+// share: the one-line data error, the regular-file check, growable typed arrays, the label
+// encoder and the least a class data set must hold to be trained on.
 
+import { type Stats, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { BatchwiseError } from '../errors.js';
+import { elideMiddle, quoteText } from '../terminal-text.js';
 
 /** What the model predicts for each example. */
 export type DatasetTarget =
@@ -96,6 +100,83 @@ export function unreadableFileError(path: string, error: unknown): BatchwiseErro
             ? error.message.split('\n')[0]
             : String(error);
   return dataError(path, `cannot read the file (${reason})`);
+}
+
+/** What a file that is not a regular one is, for a message ('a FIFO (named pipe)'). */
+function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'a special file';
+}
+
+function requireRegular(path: string, stats: Stats): void {
+  if (stats.isFile()) return;
+  if (stats.isDirectory()) throw unreadableFileError(path, { code: 'EISDIR' });
+  throw dataError(path, `is ${fileKind(stats)}, not a regular file`);
+}
+
+/**
+ * Throws a one-line data error unless `path` is a regular file (a link to one will do), checked
+ * without opening it: reading a FIFO or a device would wait for a writer that never comes.
+ */
+export async function requireRegularFile(path: string): Promise<void> {
+  let stats: Stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    throw unreadableFileError(path, error);
+  }
+  requireRegular(path, stats);
+}
+
+/** requireRegularFile, synchronously. */
+export function requireRegularFileSync(path: string): void {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    throw unreadableFileError(path, error);
+  }
+  requireRegular(path, stats);
+}
+
+/** The fewest examples a data set can be measured on: the noise scale compares two batches. */
+export const MIN_EXAMPLES = 2;
+
+/** How a class data set read from a file names its rows and its label, for messages. */
+export interface ClassDataTerms {
+  /** 'data row' (CSV) or 'record' (JSONL). */
+  readonly row: string;
+  /** 'column' (CSV) or 'field' (JSONL). */
+  readonly labelKind: string;
+  readonly labelName: string;
+}
+
+/**
+ * Throws a one-line data error unless a class data set read from `path` holds at least
+ * MIN_EXAMPLES examples and 2 classes (a classifier with one class has nothing to learn, and
+ * TF.js would fail deep inside oneHot).
+ */
+export function requireClassData(
+  path: string,
+  dataset: Pick<Dataset, 'size' | 'classNames'>,
+  terms: ClassDataTerms,
+): void {
+  if (dataset.size < MIN_EXAMPLES) {
+    throw dataError(
+      path,
+      `found ${dataset.size} ${terms.row}${dataset.size === 1 ? '' : 's'}; at least ${MIN_EXAMPLES} are needed`,
+    );
+  }
+  const classNames = dataset.classNames ?? [];
+  if (classNames.length < 2) {
+    throw dataError(
+      path,
+      `the label ${terms.labelKind} ${quoteText(terms.labelName)} has one class (${quoteText(classNames[0] ?? '')} in all ${dataset.size} ${terms.row}s); a classifier needs at least 2`,
+    );
+  }
 }
 
 /** A typed array that grows as values are appended (so loaders never hold rows as JS arrays). */
@@ -192,7 +273,7 @@ export function createLabelEncoder(): LabelEncoder {
 export function labelProblem(value: string): string | undefined {
   if (value === '') return 'is empty';
   if (!INTEGER.test(value) && Number.isFinite(Number(value))) {
-    return `must be an integer or a class name, found ${value} (regression targets are not supported)`;
+    return `must be an integer or a class name, found ${elideMiddle(value)} (regression targets are not supported)`;
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import { endianness } from 'node:os';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { BatchwiseError, requireInteger } from '../errors.js';
-import { type Dataset, dataError, unreadableFileError } from './dataset.js';
+import { type Dataset, dataError, requireRegularFile, unreadableFileError } from './dataset.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -99,6 +99,7 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
 
 /** Reads an IDX file, gunzipping it first when it starts with the gzip magic bytes 1f 8b. */
 export async function readIdx(path: string): Promise<IdxArray> {
+  await requireRegularFile(path);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -166,6 +167,9 @@ export async function loadIdxPair(
     if (label < 0) throw dataError(labelsPath, `label ${i} is negative (${label})`);
     classes = Math.max(classes, label + 1);
   });
+  if (classes < 2) {
+    throw dataError(labelsPath, 'every label is 0: one class; a classifier needs at least 2');
+  }
 
   const inputShape = [images.dims[1]!, images.dims[2]!, images.dims[3] ?? 1];
   const width = inputShape[0]! * inputShape[1]! * inputShape[2]!;

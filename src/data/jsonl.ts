@@ -2,13 +2,14 @@
 // of numbers in a field `x` or `features`, or the numeric fields of the first record other than
 // the label, in that record's order; the label is chosen as for CSV. Streamed line by line.
 
-import { chooseLabel, shorten, type TableOptions } from './csv.js';
+import { chooseLabel, quote, shorten, type TableOptions } from './csv.js';
 import {
   createLabelEncoder,
   type Dataset,
   dataError,
   float32Builder,
   labelProblem,
+  requireClassData,
 } from './dataset.js';
 import { readTextLines } from './text.js';
 
@@ -61,7 +62,7 @@ function chooseLayout(
   if (names.length === 0) {
     throw dataError(
       location,
-      `no numeric fields besides the label "${label}" and no "x" or "features" array`,
+      `no numeric fields besides the label ${quote(label)} and no "x" or "features" array`,
     );
   }
   return { kind: 'fields', names };
@@ -79,16 +80,16 @@ function requireNumber(location: string, name: string, value: unknown): number {
 }
 
 function labelText(location: string, name: string, value: unknown): string {
-  if (value === undefined) throw dataError(location, `field "${name}" is missing`);
+  if (value === undefined) throw dataError(location, `field ${quote(name)} is missing`);
   if (typeof value !== 'string' && typeof value !== 'number') {
     throw dataError(
       location,
-      `label "${name}" must be an integer or a string, found ${describe(value)}`,
+      `label ${quote(name)} must be an integer or a string, found ${describe(value)}`,
     );
   }
   const text = String(value).trim();
   const problem = labelProblem(text);
-  if (problem !== undefined) throw dataError(location, `label "${name}" ${problem}`);
+  if (problem !== undefined) throw dataError(location, `label ${quote(name)} ${problem}`);
   return text;
 }
 
@@ -114,7 +115,7 @@ export async function loadJsonl(path: string, options: TableOptions = {}): Promi
     labels.add(labelText(location, label, record[label]));
     if (layout.kind === 'fields') {
       for (const name of layout.names) {
-        features.push(requireNumber(location, `"${name}"`, record[name]));
+        features.push(requireNumber(location, quote(name), record[name]));
       }
       continue;
     }
@@ -140,7 +141,7 @@ export async function loadJsonl(path: string, options: TableOptions = {}): Promi
 
   const { targets, classNames } = labels.finish();
   if (layout === undefined) throw dataError(path, 'file is empty');
-  return {
+  const dataset: Dataset = {
     name: path,
     size: targets.length,
     inputShape: [layout.kind === 'array' ? layout.width : layout.names.length],
@@ -150,4 +151,6 @@ export async function loadJsonl(path: string, options: TableOptions = {}): Promi
     target: { kind: 'classes', classes: classNames.length },
     classNames,
   };
+  requireClassData(path, dataset, { row: 'record', labelKind: 'field', labelName: label });
+  return dataset;
 }

@@ -1,12 +1,13 @@
 // One entry point from a workload's `data` string to a Dataset: a built-in name (synthetic,
 // tokens, fashion-mnist) or a file path whose extension picks the loader (.csv, .jsonl/.ndjson,
-// .txt, IDX images *-images-idx3-ubyte[.gz] with their labels file beside them).
+// .txt, IDX images *-images-idx3-ubyte[.gz] with their labels file beside them). Only regular
+// files are read; each loader checks what it read (rows, classes) with one-line messages.
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BatchwiseError } from '../errors.js';
 import { loadCsv } from './csv.js';
-import { type Dataset, dataError } from './dataset.js';
+import { type Dataset, dataError, requireRegularFileSync } from './dataset.js';
 import { type FashionMnistSplit, loadFashionMnist } from './fashion-mnist.js';
 import { loadIdxPair } from './idx.js';
 import { loadJsonl } from './jsonl.js';
@@ -167,6 +168,8 @@ export async function loadDataset(request: LoadDatasetOptions): Promise<Dataset>
   if (statSync(data).isDirectory()) {
     throw dataError(data, `is a directory; name a file or a built-in data set (${BUILTIN_NAMES})`);
   }
+  // A FIFO or a device is refused before it is opened: reading it could wait forever.
+  requireRegularFileSync(data);
   const lower = data.toLowerCase();
   if (table) {
     readOptions(data, given, {});

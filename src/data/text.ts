@@ -4,10 +4,15 @@
 // a large file is never held as one string.
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { requireInteger } from '../errors.js';
-import { type Dataset, dataError, int32Builder, unreadableFileError } from './dataset.js';
+import {
+  type Dataset,
+  dataError,
+  int32Builder,
+  requireRegularFile,
+  unreadableFileError,
+} from './dataset.js';
 
 export const PAD_TOKEN = '<pad>';
 export const UNKNOWN_TOKEN = '<unk>';
@@ -20,19 +25,24 @@ export interface TextLine {
   readonly lineNumber: number;
 }
 
-/** The lines of a UTF-8 file, streamed (a byte-order mark is dropped, CRLF is one break). */
+/**
+ * The lines of a UTF-8 file, streamed (a byte-order mark is dropped, CRLF is one break; invalid
+ * UTF-8 reads as U+FFFD). Only a regular file is opened, and a NUL byte ends the reading with a
+ * one-line error: text never holds one, so the file is binary.
+ */
 export async function* readTextLines(path: string): AsyncGenerator<TextLine> {
-  try {
-    if ((await stat(path)).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
-  } catch (error) {
-    throw unreadableFileError(path, error);
-  }
+  await requireRegularFile(path);
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
+  let binaryAt: number | undefined;
   try {
     for await (const text of lines) {
       lineNumber++;
+      if (text.includes('\0')) {
+        binaryAt = lineNumber;
+        break;
+      }
       yield { text: lineNumber === 1 ? text.replace(/^\uFEFF/, '') : text, lineNumber };
     }
   } catch (error) {
@@ -41,6 +51,9 @@ export async function* readTextLines(path: string): AsyncGenerator<TextLine> {
   } finally {
     lines.close();
     stream.destroy();
+  }
+  if (binaryAt !== undefined) {
+    throw dataError(`${path}:${binaryAt}`, 'holds a NUL byte: this is a binary file, not text');
   }
 }
 

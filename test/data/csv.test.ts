@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCsv, parseCsvRecord } from '../../src/data/csv.js';
+import { elideMiddle } from '../../src/terminal-text.js';
 import { fixtureFolder } from './fixtures.js';
 
 const { folder, write } = fixtureFolder('csv');
@@ -119,6 +120,60 @@ describe('loadCsv', () => {
     await expect(loadCsv(path, { label: 'y' })).rejects.toMatchObject({
       code: 'invalid-data',
       message: `${path}:1: no label column "y" (columns: "a", "b", "c")`,
+    });
+  });
+
+  it('needs two data rows and two classes, and says so instead of TF.js', async () => {
+    await expectError('a,b,label\n1,2,0\n', (p) => `${p}: found 1 data row; at least 2 are needed`);
+    await expectError(
+      'a,b,label\n1,2,x\n3,4,x\n5,6, x\n',
+      (p) =>
+        `${p}: the label column "label" has one class ("x" in all 3 data rows); a classifier needs at least 2`,
+    );
+    const path = fixture('a,kind,b\n1,cat,2\n3,cat,4\n');
+    await expect(loadCsv(path, { label: 'kind' })).rejects.toThrow(
+      `${path}: the label column "kind" has one class ("cat" in all 2 data rows); a classifier needs at least 2`,
+    );
+  });
+
+  it('quotes at most 60 characters of a 3 MB cell, elided in the middle', async () => {
+    const huge = `${'a'.repeat(1_500_000)}${'z'.repeat(1_500_000)}`;
+    const shown = `"${'a'.repeat(30)}…${'z'.repeat(29)}"`;
+    await expectError(
+      `a,b,label\n1,${huge},x\n`,
+      (p) => `${p}:2: column "b" is not a number (${shown})`,
+    );
+    const digits = '9'.repeat(3_000_000);
+    await expectError(
+      `a,b,label\n1,${digits},x\n`,
+      (p) => `${p}:2: column "b" is too large for float32 (${elideMiddle(digits)})`,
+    );
+    const fraction = `0.${'5'.repeat(3_000_000)}`;
+    await expectError(
+      `a,b,label\n1,2,${fraction}\n`,
+      (p) =>
+        `${p}:2: label "label" must be an integer or a class name, found ${elideMiddle(fraction)} (regression targets are not supported)`,
+    );
+    await expectError(
+      `${huge},${huge},label\n1,2,3\n`,
+      (p) => `${p}:1: column ${shown} appears twice`,
+    );
+    const many = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(',');
+    const path = fixture(`${many}\n${many.replace(/c/g, '')}\n`);
+    const error = await loadCsv(path, { label: 'y' }).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/\(columns: "c0", .*"c11", … \(5000 in all\)\)$/);
+  });
+
+  it('escapes control characters and refuses binary files', async () => {
+    await expectError(
+      'a,b\x1b[31m,label\n1,abc\x1b[0m\x07,x\n',
+      (p) => `${p}:2: column "b\\x1b[31m" is not a number ("abc\\x1b[0m\\x07")`,
+    );
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const binary = write('binary.csv', Buffer.concat([Buffer.from('\x1b[31m'), bytes, bytes]));
+    await expect(loadCsv(binary)).rejects.toMatchObject({
+      code: 'invalid-data',
+      message: `${binary}:1: holds a NUL byte: this is a binary file, not text`,
     });
   });
 

@@ -122,6 +122,14 @@ describe('loadIdxPair', () => {
     expect([...scaled.inputs]).toEqual([0, 0.25, 0.5, 1]);
   });
 
+  it('rejects labels of one class', async () => {
+    const zeros = fixture('zero-labels', idxBytes(0x08, [4], [0, 0, 0, 0]));
+    await expect(loadIdxPair(images, zeros)).rejects.toMatchObject({
+      code: 'invalid-data',
+      message: `${zeros}: every label is 0: one class; a classifier needs at least 2`,
+    });
+  });
+
   it('rejects images and labels of the wrong shape or count', async () => {
     const flat = fixture('flat', idxBytes(0x08, [4, 6], pixels));
     await expect(loadIdxPair(flat, labels)).rejects.toMatchObject({

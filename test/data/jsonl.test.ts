@@ -99,6 +99,18 @@ describe('loadJsonl', () => {
     );
   });
 
+  it('needs two records and two classes', async () => {
+    await expectError(
+      ['{"a": 1, "label": 0}'],
+      (p) => `${p}: found 1 record; at least 2 are needed`,
+    );
+    await expectError(
+      ['{"a": 1, "label": "cat"}', '{"a": 2, "label": "cat"}'],
+      (p) =>
+        `${p}: the label field "label" has one class ("cat" in all 2 records); a classifier needs at least 2`,
+    );
+  });
+
   it('lists the fields present when the label field is missing', async () => {
     const path = fixture(['{"a": 1, "b": 2}']);
     await expect(loadJsonl(path, { label: 'y' })).rejects.toMatchObject({

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -49,7 +50,10 @@ describe('loadDataset', () => {
     expect((await loadDataset({ data: csv, label: 'y', seed: 0 })).classNames).toEqual(['x', 'z']);
     const jsonl = fixture('table.jsonl', '{"a": 1, "label": 1}\n{"a": 2, "label": 0}\n');
     expect((await loadDataset({ data: jsonl, seed: 0 })).size).toBe(2);
-    const ndjson = fixture('table.NDJSON', '{"x": [1, 2], "label": 1}\n');
+    const ndjson = fixture(
+      'table.NDJSON',
+      '{"x": [1, 2], "label": 1}\n{"x": [3, 4], "label": 0}\n',
+    );
     expect((await loadDataset({ data: ndjson, seed: 0 })).inputShape).toEqual([2]);
     const text = fixture('story.txt', 'one two three four five');
     const lm = await loadDataset({ data: text, options: { sequenceLength: 2 }, seed: 0 });
@@ -106,6 +110,24 @@ describe('loadDataset', () => {
       `${folder}: is a directory; name a file or a built-in data set (synthetic, tokens, fashion-mnist)`,
     );
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'refuses a FIFO before opening it, instead of waiting for a writer',
+    async () => {
+      for (const name of ['pipe.csv', 'pipe.txt', 'pipe-images-idx3-ubyte']) {
+        const fifo = join(folder, name);
+        execFileSync('mkfifo', [fifo]);
+        await expect(loadDataset({ data: fifo, seed: 0 })).rejects.toMatchObject({
+          code: 'invalid-data',
+          message: `${fifo}: is a FIFO (named pipe), not a regular file`,
+        });
+      }
+      await expect(loadDataset({ data: '/dev/null', seed: 0 })).rejects.toThrow(
+        '/dev/null: is a character device, not a regular file',
+      );
+    },
+    5000,
+  );
 
   it('rejects unknown options, non-numbers, and a label where none applies', async () => {
     await expect(

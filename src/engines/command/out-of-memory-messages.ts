@@ -1,5 +1,8 @@
 // Recognising out-of-memory in a command that did not say so in the protocol: the messages that
 // accelerator runtimes and allocators print, and the kernel's OOM killer (SIGKILL, exit 137).
+// The line quoted is made safe for a terminal (escapes shown, elided), as all command output.
+
+import { terminalLine } from '../../terminal-text.js';
 
 /**
  * Substrings (matched case-sensitively, as the runtimes print them) that mean out of memory; the
@@ -23,6 +26,9 @@ export const OUT_OF_MEMORY_MESSAGES: readonly { readonly text: string; readonly 
     { text: 'MemoryError', source: 'Python' },
   ];
 
+/** Characters of one line of a command's output that a message quotes at most. */
+export const OUTPUT_LINE_MAX_CHARS = 200;
+
 export interface ExitFacts {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -35,7 +41,9 @@ export function outOfMemoryEvidence(facts: ExitFacts): string | undefined {
   for (let i = facts.outputLines.length - 1; i >= 0; i--) {
     const line = facts.outputLines[i]!;
     const known = OUT_OF_MEMORY_MESSAGES.find((m) => line.includes(m.text));
-    if (known) return `${known.source} out of memory: ${line.trim().slice(0, 300)}`;
+    if (known) {
+      return `${known.source} out of memory: ${terminalLine(line.trim(), OUTPUT_LINE_MAX_CHARS)}`;
+    }
   }
   if (facts.signal === 'SIGKILL' || facts.exitCode === 137) {
     return 'the command was killed (SIGKILL, exit 137), as the kernel does when memory runs out';

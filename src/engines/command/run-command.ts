@@ -1,7 +1,8 @@
 // Runs the user's command once: spawned without a shell (unless asked) in its own process group,
 // its telemetry read as it arrives from the file batchwise named ({telemetry},
 // BATCHWISE_TELEMETRY) or from protocol lines on standard output, with a timeout, an abort
-// signal, and the whole process group killed at the end whatever happened.
+// signal, and the whole process group killed at the end whatever happened. Its output is kept
+// as printed; messages that quote it (or its telemetry) pass through terminalLine.
 
 import { spawn } from 'node:child_process';
 import { open, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { safeParseTelemetryLine } from '../../protocol/parse-telemetry-line.js';
 import { LineSplitter } from '../../protocol/read-telemetry.js';
 import type { TelemetryEvent } from '../../protocol/telemetry-events.js';
+import { terminalLine } from '../../terminal-text.js';
 import { endGroup, registerGroup, signalGroup } from './process-groups.js';
 
 export interface CommandRunOptions {
@@ -81,7 +83,7 @@ export async function runCommand(options: CommandRunOptions): Promise<CommandRun
     if (result.kind === 'invalid') {
       stop(
         'invalid-telemetry',
-        from === 'file' ? result.message : `standard output: ${result.message}`,
+        terminalLine(from === 'file' ? result.message : `standard output: ${result.message}`),
       );
       return;
     }
@@ -213,12 +215,13 @@ export async function runCommand(options: CommandRunOptions): Promise<CommandRun
       child.on('error', (error: NodeJS.ErrnoException) => {
         if (exited) return;
         end ??= 'spawn-error';
+        const file = terminalLine(spawnTarget.file, 200);
         message ??=
           error.code === 'ENOENT'
-            ? `the command "${spawnTarget.file}" was not found (is it installed and on PATH?)`
+            ? `the command "${file}" was not found (is it installed and on PATH?)`
             : error.code === 'EACCES'
-              ? `the command "${spawnTarget.file}" is not executable`
-              : `the command "${spawnTarget.file}" could not be started: ${error.message}`;
+              ? `the command "${file}" is not executable`
+              : `the command "${file}" could not be started: ${terminalLine(error.message)}`;
         exited = { exitCode: null, signal: null };
         if (pgid !== undefined) endGroup(pgid);
         settled = false;

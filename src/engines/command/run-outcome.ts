@@ -1,16 +1,24 @@
 // What one run of the user's command amounts to: the failure a probe should record (out of
 // memory from the protocol or from the command's exit and messages, a timeout, a crash with its
 // last line of standard error, a command that printed nothing or trained no step), or nothing.
+// What the command printed or reported is quoted through terminalLine: escapes shown, elided.
 
+import { terminalLine } from '../../terminal-text.js';
 import type { TrialFailure } from '../engine.js';
-import { outOfMemoryEvidence } from './out-of-memory-messages.js';
+import { OUTPUT_LINE_MAX_CHARS, outOfMemoryEvidence } from './out-of-memory-messages.js';
 import type { CommandRunResult } from './run-command.js';
+
+/** A line the command printed, for a one-line message. */
+const quoteOutput = (line: string) => terminalLine(line.trim(), OUTPUT_LINE_MAX_CHARS);
 
 /** `what` names the run in messages, e.g. "at batch 64". */
 export function runFailure(result: CommandRunResult, what: string): TrialFailure | undefined {
   switch (result.end) {
     case 'spawn-error':
-      return { kind: 'error', message: result.message ?? 'the command could not be started' };
+      return {
+        kind: 'error',
+        message: terminalLine(result.message ?? 'the command could not be started'),
+      };
     case 'timeout':
       return {
         kind: 'timeout',
@@ -19,7 +27,7 @@ export function runFailure(result: CommandRunResult, what: string): TrialFailure
     case 'aborted':
       return { kind: 'aborted', message: 'aborted' };
     case 'invalid-telemetry':
-      return { kind: 'error', message: result.message ?? 'invalid telemetry' };
+      return { kind: 'error', message: terminalLine(result.message ?? 'invalid telemetry') };
     case 'exit':
       break;
   }
@@ -27,7 +35,7 @@ export function runFailure(result: CommandRunResult, what: string): TrialFailure
   if (oom) {
     return {
       kind: 'oom',
-      message: `the command ${what} reported out of memory: ${oom.message}`,
+      message: `the command ${what} reported out of memory: ${quoteOutput(oom.message)}`,
       ...(oom.peakBytes !== undefined ? { peakBytes: oom.peakBytes } : {}),
     };
   }
@@ -38,7 +46,10 @@ export function runFailure(result: CommandRunResult, what: string): TrialFailure
       ? `was killed by ${result.signal}`
       : `exited with code ${result.exitCode}`;
     const last = result.lastStderrLine ?? result.outputLines.at(-1);
-    return { kind: 'error', message: `the command ${what} ${how}${last ? `: ${last}` : ''}` };
+    return {
+      kind: 'error',
+      message: `the command ${what} ${how}${last ? `: ${quoteOutput(last)}` : ''}`,
+    };
   }
   if (!result.events.some((e) => e.event === 'step')) {
     if (!result.printedAnything) {
@@ -50,7 +61,7 @@ export function runFailure(result: CommandRunResult, what: string): TrialFailure
     const last = result.outputLines.at(-1);
     return {
       kind: 'error',
-      message: `the command ${what} exited 0 without any step event${last ? ` (last output: ${last})` : ''}`,
+      message: `the command ${what} exited 0 without any step event${last ? ` (last output: ${quoteOutput(last)})` : ''}`,
     };
   }
   return undefined;
