@@ -2,7 +2,7 @@
 
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLocalHost } from '../../src/server/local-host.js';
+import { isLocalHost, isLoopbackAddress } from '../../src/server/local-host.js';
 import type { Page } from '../../src/server/pages.js';
 import { type RunningServer, startServer } from '../../src/server/server.js';
 
@@ -28,6 +28,21 @@ function get(
     req.end();
   });
 }
+
+/** Host headers that only look local: another host, a bad port, userinfo, junk. */
+const REFUSED_HOSTS = [
+  'localhost.evil.com',
+  '127.0.0.1.evil.com',
+  '127.0.0.1:evil.com',
+  'localhost:8765:evil.com',
+  '[::1]:x',
+  '[::1]evil.com',
+  '127.0.0.1:',
+  'user@localhost',
+  'localhost:8765/evil',
+  'evil.com#localhost',
+];
+const ACCEPTED_HOSTS = ['localhost', 'localhost:8765', '127.0.0.1:8765', '[::1]:8765', '127.0.0.5'];
 
 describe('batchwise serve', () => {
   let running: RunningServer;
@@ -76,6 +91,15 @@ describe('batchwise serve', () => {
     expect((await get(running.url, '/plan', undefined, 'POST')).status).toBe(405);
   });
 
+  it('parses the Host header strictly: raw requests with a look-alike Host are refused', async () => {
+    for (const host of REFUSED_HOSTS) {
+      expect((await get(running.url, '/plan', host)).status, host).toBe(403);
+    }
+    for (const host of ACCEPTED_HOSTS) {
+      expect((await get(running.url, '/plan', host)).status, host).toBe(200);
+    }
+  });
+
   it('recognises local host names', () => {
     expect(isLocalHost('127.0.0.1:8765')).toBe(true);
     expect(isLocalHost('127.1.2.3')).toBe(true);
@@ -83,5 +107,26 @@ describe('batchwise serve', () => {
     expect(isLocalHost(undefined)).toBe(false);
     expect(isLocalHost('10.0.0.1:80')).toBe(false);
     expect(isLocalHost('[::2]:80')).toBe(false);
+    for (const host of REFUSED_HOSTS) expect(isLocalHost(host), host).toBe(false);
+    for (const host of ACCEPTED_HOSTS) expect(isLocalHost(host), host).toBe(true);
+    for (const host of ['127.0.0.1:0', '127.0.0.1:65536', '127.0.0.256', '::1', '[::1', '']) {
+      expect(isLocalHost(host), host).toBe(false);
+    }
+  });
+
+  it('tells loopback bind addresses from the others', () => {
+    for (const address of [
+      '127.0.0.1',
+      '127.0.0.5',
+      'localhost',
+      '::1',
+      '[::1]',
+      '::ffff:127.0.0.1',
+    ]) {
+      expect(isLoopbackAddress(address), address).toBe(true);
+    }
+    for (const address of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.com', '']) {
+      expect(isLoopbackAddress(address), address).toBe(false);
+    }
   });
 });
