@@ -1,10 +1,15 @@
 // `batchwise serve`: only its own pages, only for local Host headers, nothing from the disk.
 
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLocalHost, isLoopbackAddress } from '../../src/server/local-host.js';
 import type { Page } from '../../src/server/pages.js';
 import { type RunningServer, startServer } from '../../src/server/server.js';
+import { BIN } from '../support/run-cli.js';
 
 function get(
   url: string,
@@ -129,4 +134,58 @@ describe('batchwise serve', () => {
       expect(isLoopbackAddress(address), address).toBe(false);
     }
   });
+});
+
+/** Runs the real `batchwise serve --port 0 ...args` until it prints its URL; then stops it. */
+async function serveOutput(
+  args: readonly string[],
+): Promise<{ url: string; stderr: string; status: number }> {
+  const store = join(mkdtempSync(join(tmpdir(), 'batchwise-serve-host-')), 'runs.sqlite');
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', store, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /http:\/\/\S+:\d+\//.exec(out);
+        if (match) resolve(match[0]);
+      });
+      child.on('exit', (code) =>
+        reject(new Error(`batchwise serve exited with ${code}: ${stderr}`)),
+      );
+    });
+    // It still serves: reached through the loopback interface.
+    const { port } = new URL(url);
+    const { status } = await get(`http://127.0.0.1:${port}/`, '/api/runs');
+    return { url, stderr, status };
+  } finally {
+    child.kill('SIGINT');
+    await exited;
+  }
+}
+
+describe('batchwise serve --host', () => {
+  it('warns in one stderr line when the address is not loopback, and still serves', async () => {
+    const open = await serveOutput(['--host', '0.0.0.0']);
+    expect(open.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/$/);
+    expect(open.status).toBe(200);
+    const lines = open.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/warning: listening on 0\.0\.0\.0, not loopback: .*no authentication/);
+  }, 30_000);
+
+  it('says nothing on stderr for a loopback address', async () => {
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const local = await serveOutput(['--host', host]);
+      expect(local.status, host).toBe(200);
+      expect(local.stderr, host).toBe('');
+    }
+  }, 30_000);
 });
