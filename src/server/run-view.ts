@@ -15,6 +15,7 @@ import {
 } from '../report/html/report-charts.js';
 import { trajectorySummary } from '../report/noise-summary.js';
 import { partialRun } from '../store/find-events.js';
+import { runLabel } from '../store/run-label.js';
 import type { RunStatus, StoredEvent, StoredRun } from '../store/run-store.js';
 
 /** Without --memory-budget, the budget drawn on a partial memory chart. */
@@ -53,11 +54,6 @@ export interface RunView extends RunListEntry {
   readonly charts: readonly ViewChart[];
 }
 
-function specField(run: StoredRun, key: 'model' | 'data'): string {
-  const value = (run.spec as Record<string, unknown> | null)?.[key];
-  return typeof value === 'string' ? value : '?';
-}
-
 /** The stored report when it is a valid find report. */
 export function reportOf(run: StoredRun): FindReport | undefined {
   if (run.report === undefined) return undefined;
@@ -71,8 +67,7 @@ export function runListEntry(run: StoredRun): RunListEntry {
   return {
     id: run.id,
     created: run.created,
-    model: specField(run, 'model'),
-    data: specField(run, 'data'),
+    ...runLabel(run),
     status: run.status,
     batchSize: typeof batchSize === 'number' ? batchSize : null,
   };

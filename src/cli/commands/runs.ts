@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import { partialRun } from '../../store/find-events.js';
+import { reportWithRunLabel } from '../../store/run-label.js';
 import {
   DEFAULT_STORE_PATH,
   defaultStorePath,
@@ -63,7 +64,9 @@ export function registerRunsCommands(
         const report = storedReport(run, store.path);
         if (report) {
           io.stdout.write(
-            flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderFindSummary(report),
+            flags.json
+              ? `${JSON.stringify(report, null, 2)}\n`
+              : renderFindSummary(reportWithRunLabel(run, report)),
           );
           return;
         }
