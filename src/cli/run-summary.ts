@@ -2,14 +2,9 @@
 // show` prints for a run that has no report yet (running, or killed), built from its events.
 
 import type { PartialRun } from '../find/find-history.js';
+import { runLabel } from '../find/run-label.js';
 import { formatNumber, formatTable } from '../report/format.js';
 import type { RunStatus, StoredRun } from '../store/run-store.js';
-
-function specField(run: StoredRun, key: 'model' | 'data'): string {
-  const spec = run.spec as Record<string, unknown> | null;
-  const value = spec?.[key];
-  return typeof value === 'string' ? value : '?';
-}
 
 /** The recommended batch of a stored report, if it has one. */
 function recommendedBatch(run: StoredRun): string {
@@ -34,14 +29,17 @@ export function renderRunsTable(
 ): string {
   if (runs.length === 0) return `no runs in ${storePath}\n`;
   const header = ['run', 'time', 'model', 'data', 'status', 'batch'];
-  const rows = runs.map((run) => [
-    run.id,
-    when(run.created),
-    specField(run, 'model'),
-    specField(run, 'data'),
-    statusOf(run),
-    recommendedBatch(run),
-  ]);
+  const rows = runs.map((run) => {
+    const label = runLabel(run);
+    return [
+      run.id,
+      when(run.created),
+      label.model,
+      label.data,
+      statusOf(run),
+      recommendedBatch(run),
+    ];
+  });
   return `${formatTable(header, rows)}\n`;
 }
 
@@ -54,8 +52,9 @@ const NEXT: Record<RunStatus, string> = {
 
 /** What an unfinished run had measured, for `batchwise show`. */
 export function renderPartialRun(run: StoredRun, partial: PartialRun): string {
+  const label = runLabel(run);
   const lines = [
-    `batchwise find: ${specField(run, 'model')} on ${specField(run, 'data')} · run ${run.id} · ${run.status}`,
+    `batchwise find: ${label.model} on ${label.data} · run ${run.id} · ${run.status}`,
     `  ${NEXT[run.status].replace('RUN', run.id)}`,
     '',
   ];

@@ -2,7 +2,6 @@
 // throughput over batch sizes up to it, then the gradient noise scale along a short training run.
 // Each probe's result is kept even when a later one fails or the run is interrupted.
 
-import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
 import type { StepRecord, TrainingSession } from '../engines/engine.js';
 import type { ProbeEvent } from '../find/find-events.js';
 import type { ResolvedFindConfig } from '../find/resolve-config.js';

@@ -77,7 +77,7 @@ export function finishedRunPage(report: FindReport): string {
   );
 }
 
-/** A run without a report yet: its charts so far, live. */
+/** A run without a report: its charts so far, live while it runs (a final one is not followed). */
 export function liveRunPage(view: RunView): string {
   const sources = vegaSources();
   const { charts: _charts, ...initial } = view;
@@ -89,7 +89,7 @@ export function liveRunPage(view: RunView): string {
 <h1>${escapeHtml(title)} <span class="status ${escapeHtml(view.status)}" id="status">${escapeHtml(view.status)}</span></h1>
 <p class="meta">run ${escapeHtml(view.id)} · started ${escapeHtml(when(view.created))}</p>
 </header>
-<div id="live" aria-live="polite">Phase <b id="phase">${escapeHtml(view.phase)}</b> · <span id="event-count">${view.eventCount}</span> events stored · <span class="latest" id="latest">${escapeHtml(view.latest)}</span> · <span id="connection">connecting</span></div>
+<div id="live" aria-live="polite">Phase <b id="phase">${escapeHtml(view.phase)}</b> · <span id="event-count">${view.eventCount}</span> events stored · <span class="latest" id="latest">${escapeHtml(view.latest)}</span> · <span id="connection">${view.status === 'running' ? 'connecting' : 'ended'}</span></div>
 <div id="charts"></div>`,
     [
       inlineJson('batchwise-run', initial),

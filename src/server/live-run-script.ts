@@ -1,8 +1,11 @@
 // The live run page's script, run in the browser after the inline vega and vega-lite builds:
-// draws the charts of what is stored so far, subscribes to /api/runs/ID/events (server-sent
-// events), and on each new event updates the counter and the latest line and re-fetches
-// /api/runs/ID to redraw the charts. When the run ends it reloads: the page is then the report.
-// Marks <body data-charts="drawn"> after each complete drawing.
+// draws the charts of what is stored so far and, while the run is running, subscribes to
+// /api/runs/ID/events (server-sent events): on each new event it updates the counter and the
+// latest line and re-fetches /api/runs/ID to redraw the charts. When the stream says the run
+// ended it closes the stream and reloads once (the page is then the report, or the final view).
+// A run already ended (complete, interrupted, failed) is never followed: no stream, no reload.
+// A stream that fails (a `failure` event) or keeps failing to connect is closed, not retried
+// forever. Marks <body data-charts="drawn"> after each complete drawing.
 
 export const LIVE_RUN_SCRIPT = `(function () {
   var run = JSON.parse(document.getElementById('batchwise-run').textContent);
@@ -92,9 +95,29 @@ export const LIVE_RUN_SCRIPT = `(function () {
   }
 
   draw(charts);
+  if (run.status !== 'running') {
+    // Final: nothing more will come, so nothing to follow (and nothing to reload).
+    text('connection', 'ended');
+    return;
+  }
+  // EventSource reconnects by itself after a dropped connection; give up after this many
+  // failures in a row (a server gone for good), rather than retrying forever.
+  var MAX_FAILURES = 10;
+  var failures = 0;
   var source = new EventSource(base + '/events?after=' + run.lastSequence);
-  source.onopen = function () { text('connection', 'live'); };
-  source.onerror = function () { text('connection', 'reconnecting'); };
+  function stop(state) {
+    source.close();
+    text('connection', state);
+  }
+  source.onopen = function () { failures = 0; text('connection', 'live'); };
+  source.onerror = function () {
+    failures++;
+    if (source.readyState === EventSource.CLOSED || failures >= MAX_FAILURES) {
+      stop('disconnected (reload the page to retry)');
+    } else {
+      text('connection', 'reconnecting');
+    }
+  };
   source.onmessage = function (message) {
     var event = JSON.parse(message.data);
     count++;
@@ -102,11 +125,18 @@ export const LIVE_RUN_SCRIPT = `(function () {
     text('latest', event.line);
     refresh();
   };
+  source.addEventListener('failure', function (message) {
+    var failure = JSON.parse(message.data);
+    stop('stopped: ' + failure.message);
+  });
+  var ended = false;
   source.addEventListener('end', function (message) {
-    source.close();
+    stop('ended');
+    if (ended) return;
+    ended = true;
     var end = JSON.parse(message.data);
     text('status', end.status);
-    text('connection', 'ended');
+    // Once: the reloaded page shows a final run, which is not followed.
     location.reload();
   });
 })();`;

@@ -6,6 +6,7 @@ import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
 import { type FindEvent, parseFindEvent } from '../find/find-events.js';
 import { partialRun } from '../find/find-history.js';
+import { runLabel } from '../find/run-label.js';
 import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
 import { formatNumber } from '../report/format.js';
 import type { ChartResult } from '../report/html/chart-spec.js';
@@ -16,8 +17,6 @@ import {
 } from '../report/html/report-charts.js';
 import { trajectorySummary } from '../report/noise-summary.js';
 import type { RunStatus, StoredEvent, StoredRun } from '../store/run-store.js';
-
-/** Without --memory-budget, the budget drawn on a partial memory chart. */
 
 export interface RunListEntry {
   readonly id: string;
@@ -52,11 +51,6 @@ export interface RunView extends RunListEntry {
   readonly charts: readonly ViewChart[];
 }
 
-function specField(run: StoredRun, key: 'model' | 'data'): string {
-  const value = (run.spec as Record<string, unknown> | null)?.[key];
-  return typeof value === 'string' ? value : '?';
-}
-
 /** The stored report when it is a valid find report. */
 export function reportOf(run: StoredRun): FindReport | undefined {
   if (run.report === undefined) return undefined;
@@ -70,8 +64,7 @@ export function runListEntry(run: StoredRun): RunListEntry {
   return {
     id: run.id,
     created: run.created,
-    model: specField(run, 'model'),
-    data: specField(run, 'data'),
+    ...runLabel(run),
     status: run.status,
     batchSize: typeof batchSize === 'number' ? batchSize : null,
   };

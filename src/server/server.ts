@@ -5,6 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { reportWithRunLabel } from '../find/run-label.js';
 import { finishedRunPage, liveRunPage, runListPage } from './dashboard-pages.js';
 import { isLocalHost } from './local-host.js';
 import type { Page } from './pages.js';
@@ -139,7 +140,7 @@ function handleDashboard(
     }
     const report = reportOf(run);
     const body = report
-      ? finishedRunPage(report)
+      ? finishedRunPage(reportWithRunLabel(run, report))
       : liveRunPage(runView(run, source.events(run.id)));
     send(request, response, 200, HTML, body, CHART_PAGE_HEADERS);
     return true;

@@ -3,15 +3,17 @@
 // storing into it meanwhile. The run list links to the running run, whose page updates live
 // through server-sent events; when the run ends its page is the report with every chart drawn.
 // No console error and no request outside the server's origin. Keeps docs/dashboard.png (the
-// live page of the running run).
+// live page of the running run). Runs that ended (stored by RunStore directly): a failed run's
+// page loads once and opens no event stream; a followed run that fails reloads exactly once.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium } from '../../src/browser/headless-chromium.js';
+import { RunStore } from '../../src/store/run-store.js';
 import { launchBrowser, openRecorded, startServe } from '../support/browser.js';
 import { BIN } from '../support/run-cli.js';
 
@@ -123,4 +125,90 @@ describe.skipIf(!hasChromium())('dashboard in headless Chromium', () => {
     await page.goto(origin);
     expect(await page.locator(`tr[data-run="${runId}"] .status`).textContent()).toBe('complete');
   }, 60_000);
+});
+
+describe.skipIf(!hasChromium())('dashboard in headless Chromium: runs that ended', () => {
+  const store = join(mkdtempSync(join(tmpdir(), 'batchwise-dashboard-final-')), 'runs.sqlite');
+  let runs: RunStore;
+  let serve: ChildProcess;
+  let browser: Browser;
+  let origin: string;
+
+  beforeAll(async () => {
+    runs = RunStore.open(store);
+    ({ process: serve, origin } = await startServe(['--store', store]));
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    serve?.kill('SIGINT');
+    runs?.close();
+  });
+
+  /** A run with its memory phase begun, and one memory trial. */
+  function storeRun(): string {
+    const id = runs.createRun({
+      command: ['find'],
+      options: {},
+      spec: { model: 'mlp', data: 'synthetic' },
+    });
+    runs.appendEvent(id, 'phase', { kind: 'phase', phase: 'memory' });
+    runs.appendEvent(id, 'memory-trial', {
+      kind: 'memory-trial',
+      trial: { batchSize: 1, outcome: 'ok', peakBytes: 1e6, seconds: 0.1, reason: 'first' },
+    });
+    return id;
+  }
+
+  /** Main-frame navigations of a page (the first load included), counted from now. */
+  function countNavigations(page: Page): { readonly count: number } {
+    const counter = { count: 0 };
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) counter.count++;
+    });
+    return counter;
+  }
+
+  it('never follows a failed run: its page loads once and opens no event stream', async () => {
+    const id = storeRun();
+    runs.setStatus(id, 'failed');
+    const page = await browser.newPage();
+    const navigations = countNavigations(page);
+    const requests: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${origin}runs/${id}`);
+    await page.waitForSelector('body[data-charts="drawn"]');
+    await sleep(3000);
+    expect(navigations.count).toBe(1);
+    expect(requests).toEqual([`${origin}runs/${id}`]);
+    expect(await page.locator('#status').textContent()).toBe('failed');
+    expect(await page.locator('#connection').textContent()).toBe('ended');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 30_000);
+
+  it('reloads a followed run once when it fails, then stays put', async () => {
+    const id = storeRun();
+    const page = await browser.newPage();
+    const navigations = countNavigations(page);
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/events')) streams.push(request.url());
+    });
+    await page.goto(`${origin}runs/${id}`);
+    await page.waitForFunction(`document.getElementById('connection').textContent === 'live'`);
+    expect(navigations.count).toBe(1);
+    runs.setStatus(id, 'failed');
+    for (let i = 0; i < 200 && navigations.count < 2; i++) await sleep(50);
+    await page.waitForSelector('body[data-charts="drawn"]');
+    await sleep(3000);
+    expect(navigations.count).toBe(2);
+    expect(streams).toHaveLength(1);
+    expect(await page.locator('#status').textContent()).toBe('failed');
+    expect(await page.locator('#connection').textContent()).toBe('ended');
+    await page.close();
+  }, 30_000);
 });

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { findEvents, partialRun } from '../../find/find-history.js';
+import { reportWithRunLabel } from '../../find/run-label.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import {
   DEFAULT_STORE_PATH,
@@ -80,7 +81,9 @@ export function registerRunsCommands(
         const report = storedReport(run, store.path);
         if (report) {
           io.stdout.write(
-            flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderFindSummary(report),
+            flags.json
+              ? `${JSON.stringify(report, null, 2)}\n`
+              : renderFindSummary(reportWithRunLabel(run, report)),
           );
           return;
         }

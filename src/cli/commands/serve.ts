@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
+import { isLoopbackAddress } from '../../server/local-host.js';
 import { loadPages } from '../../server/pages.js';
 import { RunSource } from '../../server/run-source.js';
 import { startServer } from '../../server/server.js';
@@ -49,6 +50,11 @@ export function registerServeCommand(
         throw new BatchwiseError(
           'invalid-option',
           `cannot listen on ${flags.host}:${port}: ${reason}`,
+        );
+      }
+      if (!isLoopbackAddress(flags.host)) {
+        io.stderr.write(
+          `batchwise serve: warning: listening on ${flags.host}, not loopback: the dashboard has no authentication, so anyone who can reach this address can read the stored runs\n`,
         );
       }
       io.stdout.write(
