@@ -47,9 +47,10 @@ function folderReason(folder: string, error: unknown): string {
         : `the folder ${folder} cannot be created: ${dirname(folder)} is not writable (permission denied)`;
     case 'EROFS':
       return `the folder ${folder} is on a read-only file system`;
-    case 'ENOTDIR':
     case 'EEXIST':
-      return `the folder ${folder} cannot be created: part of its path is a file (${code})`;
+      return `${folder} is a file, not a folder`;
+    case 'ENOTDIR':
+      return `the folder ${folder} cannot be created: part of its path is a file (ENOTDIR)`;
     case 'ENOSPC':
       return `the folder ${folder} cannot be created: the disk is full`;
     default:

@@ -1,18 +1,78 @@
 // The run store through the real binary: a `find` killed with SIGKILL in the middle of the
 // throughput probe keeps every committed measurement, and `find --resume` completes it with
-// nothing lost or repeated; `runs`, `show` and `report RUN` read the store; bad stores and
-// conflicting options are one line each.
+// nothing lost or repeated; a run still measuring cannot be resumed by a second process;
+// `runs`, `show` and `report RUN` read the store; bad stores (read-only file or folder,
+// unwritable working folder, damaged file) and conflicting options are one line each.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { findReportSchema } from '../../src/report/find-report-schema.js';
-import { BIN, batchwise } from '../support/run-cli.js';
+import { BIN, batchwise, type CliResult } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-store-cli-'));
+chmodSync(dir, 0o755); // the tests that run as another user (below) must reach their folders
+
+/**
+ * Permissions do not stop root: run as root, the tests that take write permission away run the
+ * binary as the user nobody (uid 65534), for whom they do; run as anyone else, as that user.
+ */
+const AS_OTHER_USER = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+/** The binary as a user without the permissions the test took away, in `cwd`, no $BATCHWISE_STORE. */
+async function batchwiseRestricted(cwd: string, ...args: string[]): Promise<CliResult> {
+  const { BATCHWISE_STORE: _unset, ...env } = process.env;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd,
+      env,
+      ...AS_OTHER_USER,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A closed store with one complete run, made by the binary; returns its id. */
+async function makeStore(store: string): Promise<string> {
+  const made = await batchwise(
+    'find',
+    '--engine',
+    'fake',
+    '--noise-measurements',
+    '5',
+    '--store',
+    store,
+    '--quiet',
+  );
+  expect(made.code).toBe(0);
+  const runs = await batchwise('runs', '--store', store);
+  return /^(\d{8}-\d{6}-[0-9a-f]{4})\s/m.exec(runs.stdout)![1]!;
+}
+
+function expectOneLine(result: CliResult, pattern: RegExp): void {
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr.trim()).toMatch(pattern);
+}
 
 interface EventRow {
   sequence: number;
@@ -210,5 +270,188 @@ describe('run store: bad input', () => {
     expect(made.code).toBe(0);
     const r = await batchwise('show', 'nope', '--store', store);
     expect(r.stderr.trim()).toMatch(/^batchwise: no run "nope" in .*one\.sqlite/);
+  });
+});
+
+describe('run store: faults are one line each', () => {
+  const findArgs = ['find', '--engine', 'fake', '--noise-measurements', '5', '--quiet'];
+
+  it('a read-only store file: find says so and leaves it unchanged; runs and show read it', async () => {
+    // Real condition: file mode 0444 in a writable folder, the binary run as a user who is not its owner.
+    const folder = join(dir, 'read-only-file');
+    mkdirSync(folder);
+    const store = join(folder, 'runs.sqlite');
+    const runId = await makeStore(store);
+    chmodSync(store, 0o444);
+    chmodSync(folder, 0o777);
+    const before = readFileSync(store);
+    const find = await batchwiseRestricted(folder, ...findArgs, '--store', store);
+    expectOneLine(
+      find,
+      new RegExp(
+        `^batchwise: the run store ${store} is read-only \\(the file is not writable\\); use --store PATH for another file or --no-store$`,
+      ),
+    );
+    expect(readFileSync(store).equals(before)).toBe(true);
+    const runs = await batchwiseRestricted(folder, 'runs', '--store', store);
+    expect(runs.code).toBe(0);
+    expect(runs.stdout).toContain(runId);
+    const show = await batchwiseRestricted(folder, 'show', runId, '--store', store);
+    expect(show.stdout).toMatch(/Recommended batch size/);
+  });
+
+  it('a valid store in a read-only folder: runs, show and serve read it; find says so', async () => {
+    // Real condition: folder mode 0555 (SQLite cannot create the -shm and -wal files WAL needs),
+    // the file itself writable, the binary run as a user who is not the folder's owner.
+    const made = join(dir, 'made-elsewhere.sqlite');
+    const runId = await makeStore(made);
+    const folder = join(dir, 'read-only-folder');
+    mkdirSync(folder);
+    const store = join(folder, 'runs.sqlite');
+    copyFileSync(made, store);
+    chmodSync(store, 0o666);
+    chmodSync(folder, 0o555);
+    const before = readFileSync(store);
+
+    const runs = await batchwiseRestricted(folder, 'runs', '--store', store);
+    expect(runs.stderr).toBe('');
+    expect(runs.stdout).toMatch(new RegExp(`^${runId}\\s.*\\scomplete\\s`, 'm'));
+    const show = await batchwiseRestricted(folder, 'show', runId, '--store', store, '--json');
+    expect(findReportSchema.parse(JSON.parse(show.stdout)).status).toBe('complete');
+
+    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', store], {
+      cwd: folder,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...AS_OTHER_USER,
+    });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: serve.stdout! }).once('line', resolve);
+        serve.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const url = /(http:\/\/\S+\/)/.exec(line)![1]!;
+      const api = (await (await fetch(`${url}api/runs`)).json()) as { runs: { id: string }[] };
+      expect(api.runs.map((r) => r.id)).toEqual([runId]);
+    } finally {
+      serve.kill('SIGKILL');
+    }
+
+    const find = await batchwiseRestricted(folder, ...findArgs, '--store', store);
+    expectOneLine(
+      find,
+      new RegExp(
+        `^batchwise: the run store ${store} is read-only \\(its folder ${folder} is not writable, and SQLite needs to create ${store}-wal there\\); use --store PATH for another file or --no-store$`,
+      ),
+    );
+    expect(readdirSync(folder)).toEqual(['runs.sqlite']);
+    expect(readFileSync(store).equals(before)).toBe(true);
+  });
+
+  it('an unwritable working folder: find names the folder and the flags; --no-store runs', async () => {
+    // Real condition: the working folder has mode 0555, the binary runs there as a user who is
+    // not its owner, with the default store .batchwise/runs.sqlite.
+    const cwd = join(dir, 'unwritable-cwd');
+    mkdirSync(cwd);
+    chmodSync(cwd, 0o555);
+    const find = await batchwiseRestricted(cwd, ...findArgs);
+    expectOneLine(
+      find,
+      new RegExp(
+        `^batchwise: cannot create the run store \\.batchwise/runs\\.sqlite: the folder ${cwd}/\\.batchwise cannot be created: ${cwd} is not writable \\(permission denied\\); use --store PATH for another file or --no-store$`,
+      ),
+    );
+    const skip = await batchwiseRestricted(cwd, ...findArgs, '--no-store');
+    expect(skip.code).toBe(0);
+  });
+
+  it('a store path whose folder is a file (EEXIST from mkdir) is one line', async () => {
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x\n');
+    const r = await batchwise(...findArgs, '--store', join(file, 'runs.sqlite'));
+    expectOneLine(
+      r,
+      new RegExp(
+        `^batchwise: cannot create the run store ${file}/runs\\.sqlite: ${file} is a file, not a folder; use --store PATH for another file or --no-store$`,
+      ),
+    );
+  });
+
+  it('a damaged store: runs, show and find each say so in one line and leave it unchanged', async () => {
+    // Real condition: a store with runs whose `runs` table root page (in the middle of the file)
+    // had its b-tree page header overwritten with 0xff bytes.
+    const store = join(dir, 'damaged.sqlite');
+    const runId = await makeStore(store);
+    await makeStore(store);
+    const db = new Database(store, { readonly: true });
+    const { rootpage } = db
+      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'runs'")
+      .get() as { rootpage: number };
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const pageCount = Number(db.pragma('page_count', { simple: true }));
+    db.close();
+    expect(rootpage).toBeGreaterThan(1);
+    expect(rootpage).toBeLessThan(pageCount);
+    const fd = openSync(store, 'r+');
+    writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (rootpage - 1) * pageSize);
+    closeSync(fd);
+    const before = readFileSync(store);
+    const damaged = new RegExp(
+      `^batchwise: the run store ${store} is damaged \\(.+\\); it was left unchanged: move it away to start a new store, or use --store PATH for another file$`,
+    );
+    for (const args of [
+      ['runs', '--store', store],
+      ['show', runId, '--store', store],
+      [...findArgs, '--store', store],
+      ['find', '--resume', '--store', store],
+    ]) {
+      const r = await batchwise(...args);
+      expectOneLine(r, damaged);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readFileSync(store).equals(before)).toBe(true);
+  });
+});
+
+describe('run store: one process measures a run', () => {
+  it('find --resume of a run still measuring is refused; runs and show tell running from killed', async () => {
+    const store = join(dir, 'live.sqlite');
+    // A slow fake run (each step and trial waits 500 ms), killed by the test once it has checked.
+    const child = spawn(
+      process.execPath,
+      [BIN, 'find', '--engine', 'fake', '--store', store, '--fake-step-delay', '500', '--quiet'],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    try {
+      let events: EventRow[] = [];
+      while (events.length === 0) {
+        await sleep(50);
+        try {
+          events = readEvents(store);
+        } catch {
+          // not created yet
+        }
+      }
+      const runs = await batchwise('runs', '--store', store);
+      const runId = /^(\d{8}-\d{6}-[0-9a-f]{4})\s.*\srunning\s/m.exec(runs.stdout)?.[1];
+      expect(runId).toBeDefined();
+      const show = await batchwise('show', runId!, '--store', store);
+      expect(show.stdout).toMatch(
+        new RegExp(`Measured now by\\s+process ${child.pid} on ${hostname()} since `),
+      );
+      const resume = await batchwise('find', '--resume', runId!, '--store', store);
+      expectOneLine(
+        resume,
+        new RegExp(
+          `^batchwise: run ${runId} is being measured by process ${child.pid} on ${hostname()} since \\S+; wait for it or stop it first$`,
+        ),
+      );
+      child.kill('SIGKILL');
+      await exited;
+      const after = await batchwise('runs', '--store', store);
+      expect(after.stdout).toMatch(new RegExp(`^${runId}\\s.*\\skilled\\s`, 'm'));
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
