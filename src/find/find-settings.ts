@@ -275,7 +275,7 @@ export const findSettingsSchema = z
     warmupSteps: nonNegativeInteger().default(2),
     /** At least this many timed steps and seconds per batch, at most maxSecondsPerBatch. */
     minSteps: positiveInteger().default(5),
-    minSeconds: positiveNumber().default(0.3),
+    minSeconds: numberSetting('a number >= 0', (n) => n >= 0).default(0.3),
     maxSecondsPerBatch: positiveNumber().default(5),
     /** Micro-batch of the two-batch noise estimator, grown up to the max while the signal is weak. */
     noiseMicroBatchSize: positiveInteger().default(16),

@@ -21,7 +21,9 @@ export type ResolvedFindConfig = z.output<typeof resolvedFindConfigSchema>;
 
 export function resolveFindConfig(
   settings: FindSettings,
-  session: Pick<TrainingSession, 'memoryBudgetBytes' | 'memoryBudgetNote' | 'workload'>,
+  session: Pick<TrainingSession, 'memoryBudgetBytes' | 'memoryBudgetNote'> & {
+    readonly workload: Pick<TrainingSession['workload'], 'datasetSize'>;
+  },
 ): ResolvedFindConfig {
   const datasetSize = session.workload.datasetSize;
   const notes: string[] = [];

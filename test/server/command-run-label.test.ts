@@ -8,11 +8,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FindSettingsInput, findSettingsSchema } from '../../src/find/find-settings.js';
+import { resolveFindConfig } from '../../src/find/resolve-config.js';
 import { runEngineFields, runLabel, shortCommand } from '../../src/find/run-label.js';
 import { RunSource } from '../../src/server/run-source.js';
 import { type RunningServer, startServer } from '../../src/server/server.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { FAKE_TRAINER } from '../engines/command/fake-trainer-command.js';
+import { fakeFindReport } from '../support/fake-find-report.js';
 import { batchwise } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-command-label-'));
@@ -51,7 +54,10 @@ describe('the label of a command run', () => {
       done = store.listRuns()[0]!.id;
       unfinished = store.createRun({
         command: ['find', '--engine', 'command'],
-        options: { engine: 'command', command: { cmd: CMD, shell: false, timeoutSeconds: 600 } },
+        options: resolveFindConfig(findSettingsSchema.parse({ engine: 'command', cmd: CMD }), {
+          memoryBudgetBytes: 2 ** 30,
+          workload: { datasetSize: 4096 },
+        }),
         spec: { model: 'mlp', data: 'synthetic' },
       });
       store.appendEvent(unfinished, 'phase', { kind: 'phase', phase: 'memory' });
@@ -135,26 +141,26 @@ describe('runLabel', () => {
     expect(shortCommand('bad "quote')).toBe('bad');
   });
 
-  it('reads the engine and command from the stored options, or from the report', () => {
-    const command = { cmd: 'python3 train.py', shell: false, timeoutSeconds: 600 };
+  it('reads the engine and command from the stored options, or from the report', async () => {
+    const configOf = (settings: FindSettingsInput) =>
+      resolveFindConfig(findSettingsSchema.parse(settings), {
+        memoryBudgetBytes: 2 ** 30,
+        workload: { datasetSize: 100 },
+      });
     const spec = { model: 'mlp', data: 'synthetic' };
     const label = { model: 'command: python3 train.py', data: "(the command's)" };
-    expect(runLabel({ options: { engine: 'command', command }, spec })).toEqual(label);
-    expect(runLabel({ options: { engine: { name: 'command', command } }, spec })).toEqual(label);
-    expect(runLabel({ options: { engine: 'command', cmd: 'python3 train.py' }, spec })).toEqual(
-      label,
-    );
+    const options = configOf({ engine: 'command', cmd: 'python3 train.py' });
+    expect(runLabel({ options, spec })).toEqual(label);
+    // A run without a stored configuration (an older batchwise) is named from its report.
+    const stored = await fakeFindReport();
     const report = {
-      engine: { name: 'command', details: { command: 'python3 train.py' } },
-      workload: { model: 'python3 train.py', data: 'imagenet' },
+      ...stored,
+      engine: { ...stored.engine, name: 'command', details: { command: 'python3 train.py' } },
+      workload: { ...stored.workload, data: 'imagenet' },
     };
     expect(runLabel({ options: {}, spec, report })).toEqual({ ...label, data: 'imagenet' });
     expect(runEngineFields({ options: null, report: undefined })).toEqual({});
-    expect(runLabel({ options: { engine: 'command' }, spec })).toEqual({
-      model: 'command',
-      data: "(the command's)",
-    });
-    expect(runLabel({ options: { engine: 'tfjs' }, spec })).toEqual(spec);
+    expect(runLabel({ options: configOf({ engine: 'tfjs' }), spec })).toEqual(spec);
     expect(runLabel({ options: {}, spec: null })).toEqual({ model: '?', data: '?' });
   });
 });

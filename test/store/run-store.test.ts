@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { summarizeSamples } from '../../src/analysis/sample-summary.js';
 import { BatchwiseError } from '../../src/errors.js';
 import { findEvents, partialRun, priorMeasurements } from '../../src/find/find-history.js';
 import { RunStore } from '../../src/store/run-store.js';
@@ -133,9 +134,19 @@ describe('find events', () => {
       kind: 'memory-trial',
       trial: { batchSize, outcome, reason: 'fit point' },
     });
+    const summary = summarizeSamples([0.1, 0.1]);
     const point = (batchSize: number, outcome = 'ok') => ({
       kind: 'throughput-point',
-      point: { batchSize, outcome, examplesPerSecond: batchSize * 10 },
+      point: {
+        batchSize,
+        outcome,
+        warmupSeconds: [],
+        stepSeconds: [0.1, 0.1],
+        losses: [1, 1],
+        summary,
+        examplesPerSecond: batchSize * 10,
+        examplesPerSecondRange: [batchSize * 10, batchSize * 10],
+      },
     });
     const payloads = [
       { kind: 'phase', phase: 'memory' },
