@@ -64,7 +64,7 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** Why there is no recommendation, in one line, or undefined when there is one. */
+/** Why there is no recommendation, in one line. */
 function whyNone(
   evidence: FindEvidence,
   session: TrainingSession,
@@ -78,10 +78,9 @@ function whyNone(
     };
   }
   if (evidence.noise?.outcome === 'diverged') {
-    const lastBatch = evidence.noise.trainingSteps.at(-1)?.batchSize;
     return {
       reason: 'diverged',
-      message: `training diverged at learning rate ${settings.learningRate}${lastBatch !== undefined ? ` (batch ${lastBatch})` : ''}: ${evidence.noise.message ?? 'the loss became non-finite'}; no batch size is recommended from a run that does not train — lower --lr`,
+      message: `training diverged at learning rate ${settings.learningRate}: ${evidence.noise.message ?? 'the loss became non-finite'}; no batch size is recommended from a run that does not train — lower --lr`,
     };
   }
   const memory = evidence.memory;
@@ -167,7 +166,14 @@ export async function runFind(job: FindJob): Promise<FindOutcome> {
     const recommendation = decide(evidence, session, config);
     const none = recommendation ? undefined : whyNone(evidence, session, settings);
     const report = buildFindReport({
-      evidence,
+      // The reason replaces the probe's own line about the same failure.
+      evidence:
+        none?.reason === 'diverged'
+          ? {
+              ...evidence,
+              messages: evidence.messages.filter((m) => !m.startsWith('noise: diverged')),
+            }
+          : evidence,
       recommendation,
       engine: session.engine,
       workload: session.workload,

@@ -89,6 +89,14 @@ function pointFrom(
  * Warm-up steps, one at a time: a slow model stops warming up once a step takes half the time
  * limit (then one more step would not be noise but the bulk of the budget).
  */
+/**
+ * Timing needs no loss: a step whose loss diverged still ran its forward and backward pass (the
+ * engines skip only the update), so it is timed like any other; the losses keep the NaN.
+ */
+function timesAStep(outcome: TrainOutcome): boolean {
+  return outcome.kind === 'ok' || (outcome.kind === 'diverged' && outcome.steps.length > 0);
+}
+
 async function warmUp(
   session: TrainingSession,
   batchSize: number,
@@ -100,7 +108,7 @@ async function warmUp(
   for (let i = 0; i < steps; i++) {
     const outcome = await session.train({ batchSize, steps: 1, ...signal });
     done.push(...outcome.steps);
-    if (outcome.kind !== 'ok') return { ...outcome, steps: done };
+    if (!timesAStep(outcome)) return { ...outcome, steps: done };
     if ((outcome.steps[0]?.seconds ?? 0) > maxSeconds / 2) break;
   }
   return { kind: 'ok', steps: done };
@@ -148,7 +156,7 @@ export async function probeThroughput(
         const outcome = await session.train({ batchSize, steps: 1, ...signal });
         measured.push(...outcome.steps);
         seconds += outcome.steps.reduce((s, r) => s + r.seconds, 0);
-        if (outcome.kind !== 'ok') {
+        if (!timesAStep(outcome)) {
           failure = outcome;
           break;
         }
@@ -178,6 +186,12 @@ export async function probeThroughput(
       interrupted = true;
       break;
     }
+  }
+  const nonFinite = points.filter((p) => p.losses.some((loss) => !Number.isFinite(loss)));
+  if (nonFinite.length > 0) {
+    warnings.push(
+      `the loss was not finite at batch ${nonFinite.map((p) => p.batchSize).join(', ')}: those steps were timed without their (skipped) update`,
+    );
   }
   const kept = points.flatMap((p) =>
     p.stepSeconds.map((seconds) => ({ batchSize: p.batchSize, seconds })),
