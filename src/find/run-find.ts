@@ -102,6 +102,7 @@ function decide(
   if (session.broken?.() !== undefined) return undefined;
   return recommendFromEvidence(evidence, session.workload, {
     learningRateBatchSize: config.settings.learningRateBatchSize,
+    confidenceLevel: config.settings.confidenceLevel,
     ...(config.settings.targetLoss !== undefined ? { targetLoss: config.settings.targetLoss } : {}),
   });
 }

@@ -9,6 +9,8 @@ import { stepTimeModelFrom } from './step-time-model.js';
 export interface PlanOptions {
   readonly learningRateBatchSize: number;
   readonly targetLoss?: number;
+  /** Of the noise scale's interval when the noise probe did not run (the settings' level). */
+  readonly confidenceLevel: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export function recommendFromEvidence(
     sampleCount: 0,
     skippedCount: 0,
     interval: 'delta' as const,
-    confidence: 0.95,
+    confidence: options.confidenceLevel,
   };
   const recommendation = recommend({
     datasetSize: workload.datasetSize,

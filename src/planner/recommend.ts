@@ -19,9 +19,10 @@ import {
   type WarmupSuggestion,
 } from '../analysis/learning-rate.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
-import { finitePopulationFactor, type NoiseModel } from '../analysis/time-to-target.js';
+import { type NoiseModel, stepsToTarget } from '../analysis/time-to-target.js';
 import { describeTradeOff } from '../analysis/trade-off.js';
 import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
+import { confidenceStatement, explainChoice } from './explain-recommendation.js';
 
 export const FRAMEWORK_DEFAULT_BATCH = 32; // Keras Model.fit's documented default batch_size
 
@@ -183,8 +184,9 @@ function minStepsToTarget(
   let progress = 0;
   for (let i = 0; i < input.lossHistory.length; i++) {
     const p = input.lossHistory[i]!;
+    // A step's share of an exact-gradient step: S_min/S(b) with S_min = 1.
     progress +=
-      1 / (1 + (bNoise * finitePopulationFactor(p.batchSize, input.datasetSize)) / p.batchSize);
+      1 / stepsToTarget({ bNoise, minSteps: 1, datasetSize: input.datasetSize }, p.batchSize);
     if (smoothedLoss(input.lossHistory, i) <= target) {
       return {
         minSteps: progress,
@@ -199,20 +201,8 @@ function minStepsToTarget(
   };
 }
 
-function describeNoise(noise: NoiseScaleEstimate): string {
-  if (noise.kind === 'measured') {
-    return `The gradient noise scale B_simple is about ${Math.round(noise.value)} examples (95% interval ${Math.round(noise.ci[0])}–${Math.round(noise.ci[1])}): much smaller batches waste optimizer steps, much larger ones waste examples (McCandlish et al. 2018).`;
-  }
-  const bound =
-    noise.lowerBound !== undefined
-      ? ` It is at least ${Math.round(noise.lowerBound)} examples.`
-      : '';
-  return `The gradient noise scale is not measurable yet: ${noise.reason}.${bound}`;
-}
-
 export function recommend(input: RecommendationInput): Recommendation {
   const diagnostics: string[] = [];
-  const explanation: string[] = [];
   const maxBatch = Math.max(
     1,
     Math.min(input.memoryMaxBatch ?? input.datasetSize, input.datasetSize),
@@ -307,10 +297,7 @@ export function recommend(input: RecommendationInput): Recommendation {
         minSteps: estimate.minSteps,
         datasetSize: input.datasetSize,
       };
-      const steps = Math.ceil(
-        model.minSteps *
-          (1 + (bNoise * finitePopulationFactor(batchSize, input.datasetSize)) / batchSize),
-      );
+      const steps = Math.ceil(stepsToTarget(model, batchSize));
       target = {
         stepsToTarget: steps,
         examplesToTarget: steps * batchSize,
@@ -398,39 +385,32 @@ export function recommend(input: RecommendationInput): Recommendation {
     ];
     confidence = {
       level,
-      statement:
-        (batchRange[0] === batchRange[1]
-          ? `Anywhere in the noise scale's 95% interval the best batch is ${batchRange[0]}. `
-          : `Anywhere in the noise scale's 95% interval the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
-            `and batch ${batchSize} is at most ${(penalty * 100).toFixed(0)}% slower than it. `) +
-        'B_simple predicts the critical batch only to within about an order of magnitude (McCandlish et al. 2018), so treat the choice as a well-founded starting point.',
+      statement: confidenceStatement({
+        noise: input.noise,
+        basis,
+        batchSize,
+        batchRange,
+        penalty,
+      }),
       batchRange,
     };
   } else {
     confidence = {
       level: 'low',
-      statement:
-        basis === 'time-optimal-lower-bound'
-          ? 'The noise scale is known only from below, so the batch may be too small: measure longer for a firmer answer.'
-          : 'Without a measured noise scale the batch rests on throughput alone: measure longer for a statistically grounded answer.',
+      statement: confidenceStatement({ noise: input.noise, basis, batchSize }),
     };
   }
-
-  explanation.push(describeNoise(input.noise));
-  if (basis === 'time-optimal' || basis === 'time-optimal-lower-bound') {
-    explanation.push(
-      `Time to the target is steps × seconds per step, S(B)·t(B); batch ${batchSize} makes it least within the memory ceiling of ${maxBatch}.`,
-    );
-  } else if (basis === 'throughput-saturation') {
-    explanation.push(
-      `Batch ${batchSize} is where throughput reaches 90% of its peak, within the memory ceiling of ${maxBatch}.`,
-    );
-  } else {
-    explanation.push(`Batch ${batchSize} is the framework default, kept for lack of evidence.`);
-  }
-  explanation.push(
-    `Learning rate ${scaled.learningRate.toPrecision(3)}: ${input.learningRate} at batch ${input.learningRateBatchSize} scaled by the ${rule} rule (${scaled.source}).`,
-  );
+  const explanation = explainChoice({
+    noise: input.noise,
+    basis,
+    batchSize,
+    maxBatch,
+    learningRate: scaled.learningRate,
+    baseLearningRate: input.learningRate,
+    baseBatchSize: input.learningRateBatchSize,
+    rule,
+    ruleSource: scaled.source,
+  });
 
   return {
     batchSize,

@@ -93,8 +93,10 @@ function pointFrom(
  * Timing needs no loss: a step whose loss diverged still ran its forward and backward pass (the
  * engines skip only the update), so it is timed like any other; the losses keep the NaN.
  */
-function timesAStep(outcome: TrainOutcome): boolean {
-  return outcome.kind === 'ok' || (outcome.kind === 'diverged' && outcome.steps.length > 0);
+function failureOf(outcome: TrainOutcome): TrialFailure | undefined {
+  if (outcome.kind === 'ok' || (outcome.kind === 'diverged' && outcome.steps.length > 0))
+    return undefined;
+  return outcome;
 }
 
 async function warmUp(
@@ -108,7 +110,7 @@ async function warmUp(
   for (let i = 0; i < steps; i++) {
     const outcome = await session.train({ batchSize, steps: 1, ...signal });
     done.push(...outcome.steps);
-    if (!timesAStep(outcome)) return { ...outcome, steps: done };
+    if (failureOf(outcome)) return { ...outcome, steps: done };
     if ((outcome.steps[0]?.seconds ?? 0) > maxSeconds / 2) break;
   }
   return { kind: 'ok', steps: done };
@@ -156,10 +158,8 @@ export async function probeThroughput(
         const outcome = await session.train({ batchSize, steps: 1, ...signal });
         measured.push(...outcome.steps);
         seconds += outcome.steps.reduce((s, r) => s + r.seconds, 0);
-        if (!timesAStep(outcome)) {
-          failure = outcome;
-          break;
-        }
+        failure = failureOf(outcome);
+        if (failure) break;
       }
       totalSeconds += seconds;
       point = pointFrom(batchSize, warmup.steps, measured, failure);

@@ -166,8 +166,10 @@ describe('batchwise find: bad input', () => {
     const child: ChildProcess = spawn(
       process.execPath,
       [BIN, '--json', json, '--noise-measurements', '100000'],
+      // A store of its own: never the repository's .batchwise/.
       {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, BATCHWISE_STORE: join(dir, 'interrupted.sqlite') },
       },
     );
     let stderr = '';

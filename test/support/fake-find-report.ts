@@ -41,6 +41,7 @@ export async function fakeFindReport(options: FindProbeOptions = {}): Promise<Fi
   const evidence = await runFindProbes(session, config, options);
   const recommendation = recommendFromEvidence(evidence, session.workload, {
     learningRateBatchSize: 32,
+    confidenceLevel: settings.confidenceLevel,
   });
   return buildFindReport({
     evidence,

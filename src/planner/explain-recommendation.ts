@@ -1,0 +1,69 @@
+// The prose of a recommendation: why this batch, how sure, which rule scaled the learning rate.
+// Pure text from the decision recommend.ts made; the confidence level is the noise estimate's own
+// (the settings' confidenceLevel), never a number written into a sentence.
+
+import type { LearningRateRule } from '../analysis/learning-rate.js';
+import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import type { RecommendationBasis } from './recommend.js';
+
+const percent = (confidence: number) => `${Math.round(confidence * 100)}%`;
+
+export function describeNoise(noise: NoiseScaleEstimate): string {
+  if (noise.kind === 'measured') {
+    return `The gradient noise scale B_simple is about ${Math.round(noise.value)} examples (${percent(noise.confidence)} interval ${Math.round(noise.ci[0])}–${Math.round(noise.ci[1])}): much smaller batches waste optimizer steps, much larger ones waste examples (McCandlish et al. 2018).`;
+  }
+  const bound =
+    noise.lowerBound !== undefined
+      ? ` It is at least ${Math.round(noise.lowerBound)} examples.`
+      : '';
+  return `The gradient noise scale is not measurable yet: ${noise.reason}.${bound}`;
+}
+
+export function confidenceStatement(decision: {
+  readonly noise: NoiseScaleEstimate;
+  readonly basis: RecommendationBasis;
+  readonly batchSize: number;
+  /** The best batch over the noise scale's interval, and the worst slow-down of `batchSize`. */
+  readonly batchRange?: readonly [number, number];
+  readonly penalty?: number;
+}): string {
+  const { noise, basis, batchSize, batchRange, penalty } = decision;
+  if (batchRange && penalty !== undefined) {
+    const interval = `the noise scale's ${percent(noise.confidence)} interval`;
+    return (
+      (batchRange[0] === batchRange[1]
+        ? `Anywhere in ${interval} the best batch is ${batchRange[0]}. `
+        : `Anywhere in ${interval} the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
+          `and batch ${batchSize} is at most ${(penalty * 100).toFixed(0)}% slower than it. `) +
+      'B_simple predicts the critical batch only to within about an order of magnitude (McCandlish et al. 2018), so treat the choice as a well-founded starting point.'
+    );
+  }
+  return basis === 'time-optimal-lower-bound'
+    ? 'The noise scale is known only from below, so the batch may be too small: measure longer for a firmer answer.'
+    : 'Without a measured noise scale the batch rests on throughput alone: measure longer for a statistically grounded answer.';
+}
+
+export function explainChoice(decision: {
+  readonly noise: NoiseScaleEstimate;
+  readonly basis: RecommendationBasis;
+  readonly batchSize: number;
+  readonly maxBatch: number;
+  readonly learningRate: number;
+  readonly baseLearningRate: number;
+  readonly baseBatchSize: number;
+  readonly rule: LearningRateRule;
+  readonly ruleSource: string;
+}): string[] {
+  const { basis, batchSize, maxBatch } = decision;
+  const why =
+    basis === 'time-optimal' || basis === 'time-optimal-lower-bound'
+      ? `Time to the target is steps × seconds per step, S(B)·t(B); batch ${batchSize} makes it least within the memory ceiling of ${maxBatch}.`
+      : basis === 'throughput-saturation'
+        ? `Batch ${batchSize} is where throughput reaches 90% of its peak, within the memory ceiling of ${maxBatch}.`
+        : `Batch ${batchSize} is the framework default, kept for lack of evidence.`;
+  return [
+    describeNoise(decision.noise),
+    why,
+    `Learning rate ${decision.learningRate.toPrecision(3)}: ${decision.baseLearningRate} at batch ${decision.baseBatchSize} scaled by the ${decision.rule} rule (${decision.ruleSource}).`,
+  ];
+}
