@@ -16,7 +16,7 @@ import { readTextLines } from './text.js';
 
 export interface TableOptions {
   /** The label column (field); default: one named 'label', else the last one. */
-  readonly label?: string;
+  readonly label?: string | undefined;
 }
 
 /** The fields of one CSV record (RFC 4180 quoting), or undefined while a quote is still open. */

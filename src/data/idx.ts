@@ -119,7 +119,7 @@ export async function readIdx(path: string): Promise<IdxArray> {
 
 export interface IdxPairOptions {
   /** Keep only the first `examples` images; default all. */
-  readonly examples?: number;
+  readonly examples?: number | undefined;
 }
 
 /**

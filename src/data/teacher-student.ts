@@ -10,15 +10,15 @@ import type { Dataset } from './dataset.js';
 
 export interface TeacherStudentOptions {
   /** Default 8192. */
-  readonly examples?: number;
+  readonly examples?: number | undefined;
   /** Input dimension; default 32. */
-  readonly features?: number;
+  readonly features?: number | undefined;
   /** Default 10. */
-  readonly classes?: number;
+  readonly classes?: number | undefined;
   /** Probability that a label is replaced by a uniformly random class; default 0. */
-  readonly labelNoise?: number;
+  readonly labelNoise?: number | undefined;
   /** Width of the teacher's hidden layer; default 64. */
-  readonly hiddenUnits?: number;
+  readonly hiddenUnits?: number | undefined;
   readonly seed: number;
 }
 

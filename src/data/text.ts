@@ -87,9 +87,9 @@ export function buildVocabulary(
 
 export interface TextOptions {
   /** Tokens per example; default 32. */
-  readonly sequenceLength?: number;
+  readonly sequenceLength?: number | undefined;
   /** Most entries in the vocabulary, `<pad>` and `<unk>` included; default 5000. */
-  readonly vocabularySize?: number;
+  readonly vocabularySize?: number | undefined;
 }
 
 /**

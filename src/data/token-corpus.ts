@@ -12,15 +12,15 @@ export type TokenTask = 'next-token' | 'classes';
 
 export interface TokenCorpusOptions {
   /** Default 2048. */
-  readonly sequences?: number;
+  readonly sequences?: number | undefined;
   /** Tokens per example; default 32. */
-  readonly sequenceLength?: number;
+  readonly sequenceLength?: number | undefined;
   /** Default 256. */
-  readonly vocabularySize?: number;
+  readonly vocabularySize?: number | undefined;
   /** Default 'next-token'. */
-  readonly task?: TokenTask;
+  readonly task?: TokenTask | undefined;
   /** Number of topics; default 4. */
-  readonly classes?: number;
+  readonly classes?: number | undefined;
   readonly seed: number;
 }
 

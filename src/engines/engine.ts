@@ -103,7 +103,7 @@ export interface GradientNorms {
   /** Mean loss over the micro-batches. */
   readonly loss: number;
   /** N, when the micro-batches were drawn without replacement from N examples. */
-  readonly populationSize?: number;
+  readonly populationSize?: number | undefined;
   /** Optimizer steps taken so far: where along training this was measured. */
   readonly step: number;
   readonly seconds: number;

@@ -31,7 +31,7 @@ export interface ThroughputOptions {
 export interface ThroughputPoint {
   readonly batchSize: number;
   readonly outcome: 'ok' | TrialFailure['kind'];
-  readonly message?: string;
+  readonly message?: string | undefined;
   readonly warmupSeconds: readonly number[];
   /** Seconds of each measured step, in order (raw timings kept for the export). */
   readonly stepSeconds: readonly number[];

@@ -88,7 +88,7 @@ export function fileLoadHandler(modelPath: string): tf.io.IOHandler {
         );
       }
       const artifacts: tf.io.ModelArtifacts = {
-        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        modelTopology: json.modelTopology as NonNullable<tf.io.ModelArtifacts['modelTopology']>,
         weightSpecs,
         weightData,
       };
