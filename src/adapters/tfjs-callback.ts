@@ -125,7 +125,7 @@ export function createTelemetryCallback(options: TelemetryCallbackOptions): Cust
           worldSize: 1,
           rank: 0,
           accumulationSteps: 1,
-          ...(options.datasetSize !== undefined ? { datasetSize: options.datasetSize } : {}),
+          datasetSize: options.datasetSize,
           parameterCount: options.model.countParams(),
           device: tf.getBackend(),
         }),

@@ -20,7 +20,7 @@ export interface TwoBatchNorms {
    * N, when the batches were drawn without replacement from a finite set of N examples (the
    * usual case); undefined for independent draws (an infinite population).
    */
-  readonly populationSize?: number;
+  readonly populationSize?: number | undefined;
 }
 
 /** One unbiased estimate of each of |G|^2 and tr(Sigma). */
@@ -127,7 +127,7 @@ export function fromParts(
     bigBatchSize: total,
     smallSqNorm: meanSqNorm,
     bigSqNorm: wholeSqNorm,
-    ...(populationSize !== undefined ? { populationSize } : {}),
+    populationSize,
   };
 }
 

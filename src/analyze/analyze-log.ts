@@ -29,22 +29,22 @@ import type { LogStep, StepGradientNorms, TrainingLog } from './training-log.js'
 
 export interface AnalyzeOptions {
   /** Default: bias-corrected EMA, beta 0.9 (as `find`). */
-  readonly smoothing?: Smoothing;
-  readonly interval?: IntervalMethod;
+  readonly smoothing?: Smoothing | undefined;
+  readonly interval?: IntervalMethod | undefined;
   /** N; default: the protocol's start event, else unknown. */
-  readonly datasetSize?: number;
-  readonly optimizer?: OptimizerKind;
+  readonly datasetSize?: number | undefined;
+  readonly optimizer?: OptimizerKind | undefined;
   /** The learning rate used at `learningRateBatchSize`; unknown: the result gives factors. */
-  readonly learningRate?: number;
+  readonly learningRate?: number | undefined;
   /** Default: the batch size of most logged steps. */
-  readonly learningRateBatchSize?: number;
+  readonly learningRateBatchSize?: number | undefined;
   /** Device memory per device, for the memory model from logged peaks. */
-  readonly memoryBudgetBytes?: number;
-  readonly targetLoss?: number;
+  readonly memoryBudgetBytes?: number | undefined;
+  readonly targetLoss?: number | undefined;
   /** Timed steps dropped at the start of each log and batch size (compilation, warm-up); default 1. */
-  readonly warmupSteps?: number;
+  readonly warmupSteps?: number | undefined;
   /** Most trajectory points kept (evenly spaced, the last always); default 200. */
-  readonly trajectoryPoints?: number;
+  readonly trajectoryPoints?: number | undefined;
 }
 
 export interface NoiseMeasurementSummary {
@@ -119,7 +119,7 @@ export function gradientStatisticsOf(
           bigBatchSize: gradient.bigBatchSize,
           smallSqNorm: gradient.smallSqNorm,
           bigSqNorm: gradient.bigSqNorm,
-          ...(populationSize !== undefined ? { populationSize } : {}),
+          populationSize,
         };
   return {
     ...twoBatchEstimate(norms),

@@ -11,10 +11,10 @@ import type { LogStep, StepGradientNorms, TrainingLog } from './training-log.js'
 
 /** Facts the `start` event gives that the recommendation can use. */
 export interface ProtocolRunInfo {
-  readonly datasetSize?: number;
-  readonly tokensPerExample?: number;
-  readonly framework?: string;
-  readonly microBatchSize?: number;
+  readonly datasetSize?: number | undefined;
+  readonly tokensPerExample?: number | undefined;
+  readonly framework?: string | undefined;
+  readonly microBatchSize?: number | undefined;
 }
 
 export interface ProtocolLog extends TrainingLog {
@@ -151,10 +151,10 @@ export async function readProtocolLog(file: string): Promise<ProtocolLog> {
       };
     });
   const run: ProtocolRunInfo = {
-    ...(start?.datasetSize !== undefined ? { datasetSize: start.datasetSize } : {}),
-    ...(start?.tokensPerExample !== undefined ? { tokensPerExample: start.tokensPerExample } : {}),
-    ...(start?.framework !== undefined ? { framework: start.framework } : {}),
-    ...(start?.microBatchSize !== undefined ? { microBatchSize: start.microBatchSize } : {}),
+    datasetSize: start?.datasetSize,
+    tokensPerExample: start?.tokensPerExample,
+    framework: start?.framework,
+    microBatchSize: start?.microBatchSize,
   };
   return {
     file,

@@ -133,7 +133,7 @@ class TrialRunner {
     const outcome = await this.session.measureMemory({
       batchSize,
       isolated: this.needsIsolation(batchSize, predictedBytes),
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
+      signal: this.options.signal,
     });
     const trial: MemoryTrial =
       outcome.kind === 'ok'

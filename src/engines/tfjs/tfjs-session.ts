@@ -114,7 +114,7 @@ export class TfjsSession implements TrainingSession {
     const backend = await selectBackend(options.backend ?? 'auto');
     const dataset = await loadDataset({
       data: spec.data,
-      ...(spec.label !== undefined ? { label: spec.label } : {}),
+      label: spec.label,
       options: spec.dataOptions ?? {},
       seed: spec.seed,
     });
@@ -123,7 +123,7 @@ export class TfjsSession implements TrainingSession {
       inputShape: dataset.inputShape,
       inputDtype: dataset.inputDtype,
       target: dataset.target,
-      ...(dataset.paddingId !== undefined ? { paddingId: dataset.paddingId } : {}),
+      paddingId: dataset.paddingId,
       seed: spec.seed,
       options: {
         ...(vocabularySize !== undefined ? { vocabularySize } : {}),
@@ -289,7 +289,7 @@ export class TfjsSession implements TrainingSession {
         batchSize: options.batchSize,
         seconds: (performance.now() - started) / 1000,
         loss,
-        ...(batch.tokens !== undefined ? { tokens: batch.tokens } : {}),
+        tokens: batch.tokens,
       };
       steps.push(record);
       options.onStep?.(record);
@@ -388,7 +388,7 @@ export class TfjsSession implements TrainingSession {
         backend: this.backend.name,
         memoryBudgetBytes: this.memoryBudgetBytes,
         batchSize,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal,
       });
       if (outcome.kind === 'ok')
         this.memoryPoints.push({ batchSize, peakBytes: outcome.peakBytes });
