@@ -4,7 +4,7 @@
 // App. A.1). Whatever the source of the two norms — micro-batches of an accumulated step, the
 // ranks of a data-parallel step, or per-example gradients — it reduces to TwoBatchNorms.
 
-import { BatchwiseError, requirePositive } from '../errors.js';
+import { BatchwiseError, defined, requirePositive } from '../errors.js';
 
 /** Squared gradient norms at two batch sizes, measured at the same weights. */
 export interface TwoBatchNorms {
@@ -167,7 +167,7 @@ export function fromDataParallel(
     );
   }
   return fromParts(
-    rankSqNorms.map((sqNorm, rank) => ({ batchSize: sizes[rank]!, sqNorm })),
+    rankSqNorms.map((sqNorm, rank) => ({ batchSize: defined(sizes[rank], 'sizes[rank]'), sqNorm })),
     allReducedSqNorm,
   );
 }

@@ -4,6 +4,8 @@
 // probability labelNoise, replaced by a uniformly random class. More label noise means noisier
 // per-example gradients, hence a larger gradient noise scale.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createRandom } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
 import type { Dataset } from './dataset.js';

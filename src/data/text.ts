@@ -3,6 +3,8 @@
 // windows. Also the streamed line reader that the text-based loaders (CSV, JSONL) share, so that
 // a large file is never held as one string.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { requireInteger } from '../errors.js';

@@ -4,6 +4,8 @@
 // unigram (Zipf 1935: frequency proportional to 1 / rank). Task 'next-token' predicts each next
 // token; task 'classes' predicts the topic of a sequence.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createRandom, type Random } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
 import type { Dataset } from './dataset.js';
