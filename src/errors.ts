@@ -47,3 +47,13 @@ export function requireInteger(name: string, value: number, min = 1): number {
   }
   return value;
 }
+
+/**
+ * `value`, or an internal error naming what is missing: for values that are there by
+ * construction (an index in range, a gradient of every variable), where a missing one is a bug
+ * in batchwise rather than anything the user did.
+ */
+export function defined<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`internal error: ${what} is missing`);
+  return value;
+}

@@ -12,6 +12,7 @@
 import { appendFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CustomCallbackArgs, LayersModel, Logs } from '@tensorflow/tfjs-layers';
+import { defined } from '../errors.js';
 
 export interface GradientNormOptions {
   /** Training inputs and targets (first axis = examples): micro-batches are sliced from them. */
@@ -86,16 +87,17 @@ export async function measureGradientSqNorms(
         () => options.loss(ys, model.apply(xs, { training: true }) as tf.Tensor),
         variables,
       );
-      const list = variables.map((v) => grads[v.name]!);
+      const list = variables.map((v) => defined(grads[v.name], `the gradient of ${v.name}`));
       micro.push(squaredNorm(list));
-      sum = sum ? sum.map((s, j) => tf.add(s, list[j]!)) : list;
+      sum = sum ? sum.map((s, j) => tf.add(s, defined(list[j], 'a gradient'))) : list;
     }
-    const mean = sum!.map((g) => tf.div(g, k));
+    if (!sum) throw new Error('internal error: no micro-batch gradients');
+    const mean = sum.map((g) => tf.div(g, k));
     return tf.stack([...micro, squaredNorm(mean)]);
   });
   const values = Array.from(await norms.data());
   norms.dispose();
-  return { microSqNorms: values.slice(0, k), sqNorm: values[k]! };
+  return { microSqNorms: values.slice(0, k), sqNorm: defined(values[k], 'the accumulated norm') };
 }
 
 /**
@@ -125,7 +127,7 @@ export function createTelemetryCallback(options: TelemetryCallbackOptions): Cust
           worldSize: 1,
           rank: 0,
           accumulationSteps: 1,
-          ...(options.datasetSize !== undefined ? { datasetSize: options.datasetSize } : {}),
+          datasetSize: options.datasetSize,
           parameterCount: options.model.countParams(),
           device: tf.getBackend(),
         }),

@@ -4,6 +4,8 @@
 // steps and n devices: global batch B = m·k·n, seconds per step k·t(m) + allReduceSeconds
 // (n > 1), steps to target S(B) (time-to-target.ts).
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 import { BatchwiseError, requireInteger } from '../errors.js';
 import { closedFormTimeOptimalBatch, type NoiseModel, stepsToTarget } from './time-to-target.js';
 

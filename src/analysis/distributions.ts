@@ -3,6 +3,8 @@
 // (Abramowitz & Stegun 7.1.5 and 7.1.14); the incomplete beta from its continued fraction by
 // the modified Lentz method (Press et al., Numerical Recipes 3rd ed. §6.4).
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 /** log Gamma(x) for x > 0 (Lanczos approximation, g = 7, n = 9; Press et al. §6.1). */
 export function logGamma(x: number): number {
   if (x < 0.5) {

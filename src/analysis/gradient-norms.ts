@@ -4,7 +4,7 @@
 // App. A.1). Whatever the source of the two norms — micro-batches of an accumulated step, the
 // ranks of a data-parallel step, or per-example gradients — it reduces to TwoBatchNorms.
 
-import { BatchwiseError, requirePositive } from '../errors.js';
+import { BatchwiseError, defined, requirePositive } from '../errors.js';
 
 /** Squared gradient norms at two batch sizes, measured at the same weights. */
 export interface TwoBatchNorms {
@@ -20,7 +20,7 @@ export interface TwoBatchNorms {
    * N, when the batches were drawn without replacement from a finite set of N examples (the
    * usual case); undefined for independent draws (an infinite population).
    */
-  readonly populationSize?: number;
+  readonly populationSize?: number | undefined;
 }
 
 /** One unbiased estimate of each of |G|^2 and tr(Sigma). */
@@ -127,7 +127,7 @@ export function fromParts(
     bigBatchSize: total,
     smallSqNorm: meanSqNorm,
     bigSqNorm: wholeSqNorm,
-    ...(populationSize !== undefined ? { populationSize } : {}),
+    populationSize,
   };
 }
 
@@ -167,7 +167,7 @@ export function fromDataParallel(
     );
   }
   return fromParts(
-    rankSqNorms.map((sqNorm, rank) => ({ batchSize: sizes[rank]!, sqNorm })),
+    rankSqNorms.map((sqNorm, rank) => ({ batchSize: defined(sizes[rank], 'sizes[rank]'), sqNorm })),
     allReducedSqNorm,
   );
 }

@@ -2,6 +2,8 @@
 // ordinary least squares with standard errors, Theil-Sen as the robust start for outlier
 // rejection, and the lack-of-fit F test for replicated designs.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 import { fSurvival } from './distributions.js';
 import { median } from './statistics.js';
 

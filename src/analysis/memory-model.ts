@@ -1,7 +1,7 @@
 // The memory model peak(B) = fixed + B · perExample (docs/analysis.md, Memory: peak memory is affine in
 // the batch for a fixed model), fitted to measured peaks, and the largest batch under a budget.
 
-import { BatchwiseError, requirePositive } from '../errors.js';
+import { BatchwiseError, defined, requirePositive } from '../errors.js';
 import { fitLine } from './linear-fit.js';
 
 export interface MemoryMeasurement {
@@ -49,7 +49,9 @@ export function fitMemoryModel(
     };
   }
   const maxRelativeResidual = Math.max(
-    ...points.map((p, i) => (p.y > 0 ? Math.abs(fit.residuals[i]!) / p.y : 0)),
+    ...points.map((p, i) =>
+      p.y > 0 ? Math.abs(defined(fit.residuals[i], 'fit.residuals[i]')) / p.y : 0,
+    ),
   );
   const levels = new Set(points.map((p) => p.x)).size;
   const affine: 'yes' | 'no' | 'unverified' =

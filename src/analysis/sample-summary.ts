@@ -2,6 +2,8 @@
 // size), in the manner of hyperfine: centre, spread, range and the outliers flagged by modified
 // z-scores. Non-finite values are counted and left out, never averaged in.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 import {
   mean,
   median,

@@ -1,6 +1,8 @@
 // Descriptive statistics used by every fit and estimator. Pure functions on arrays of numbers.
 // Empty input gives NaN (never a throw), so callers decide what "no data" means.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 /** Arithmetic mean; NaN for an empty array. */
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;

@@ -3,6 +3,8 @@
 // its uncertainty, the batch where throughput saturates, and a check that the affine model
 // holds at all (a cache or memory cliff breaks it).
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 import { studentTQuantile } from './distributions.js';
 import { fitLine, fitTheilSen, type LineFit, lackOfFitTest, type Point } from './linear-fit.js';
 import { MODIFIED_Z_OUTLIER_THRESHOLD, median, modifiedZScores } from './statistics.js';

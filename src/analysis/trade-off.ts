@@ -1,6 +1,7 @@
 // Plain-language comparison of two batch plans: how much sooner one reaches the target, and what
 // that costs in compute (examples processed, McCandlish et al. 2018 §2.3) and device time.
 
+import { defined } from '../errors.js';
 import type { BatchPlan } from './batch-choice.js';
 
 export interface TradeOff {
@@ -45,6 +46,6 @@ export function describeTradeOff(plan: BatchPlan, other: BatchPlan): TradeOff {
     plan.devices !== other.devices && !near(deviceSecondsRatio)
       ? `, ${times(deviceSecondsRatio)} the device time`
       : '';
-  const sentence = `${speed[0]!.toUpperCase()}${speed.slice(1)} ${cost}${deviceTime}.`;
+  const sentence = `${defined(speed[0], 'speed[0]').toUpperCase()}${speed.slice(1)} ${cost}${deviceTime}.`;
   return { speedup, computeRatio, deviceSecondsRatio, sentence };
 }

@@ -22,6 +22,7 @@ import {
 import type { Smoothing } from '../analysis/smoothing.js';
 import { median, medianAbsoluteDeviation } from '../analysis/statistics.js';
 import { fitStepTime, type StepTimeFit } from '../analysis/step-time.js';
+import { defined } from '../errors.js';
 import { type Recommendation, recommend } from '../planner/recommend.js';
 import { stepTimeModelFrom } from '../planner/step-time-model.js';
 import type { ProtocolLog } from './protocol-log.js';
@@ -29,22 +30,22 @@ import type { LogStep, StepGradientNorms, TrainingLog } from './training-log.js'
 
 export interface AnalyzeOptions {
   /** Default: bias-corrected EMA, beta 0.9 (as `find`). */
-  readonly smoothing?: Smoothing;
-  readonly interval?: IntervalMethod;
+  readonly smoothing?: Smoothing | undefined;
+  readonly interval?: IntervalMethod | undefined;
   /** N; default: the protocol's start event, else unknown. */
-  readonly datasetSize?: number;
-  readonly optimizer?: OptimizerKind;
+  readonly datasetSize?: number | undefined;
+  readonly optimizer?: OptimizerKind | undefined;
   /** The learning rate used at `learningRateBatchSize`; unknown: the result gives factors. */
-  readonly learningRate?: number;
+  readonly learningRate?: number | undefined;
   /** Default: the batch size of most logged steps. */
-  readonly learningRateBatchSize?: number;
+  readonly learningRateBatchSize?: number | undefined;
   /** Device memory per device, for the memory model from logged peaks. */
-  readonly memoryBudgetBytes?: number;
-  readonly targetLoss?: number;
+  readonly memoryBudgetBytes?: number | undefined;
+  readonly targetLoss?: number | undefined;
   /** Timed steps dropped at the start of each log and batch size (compilation, warm-up); default 1. */
-  readonly warmupSteps?: number;
+  readonly warmupSteps?: number | undefined;
   /** Most trajectory points kept (evenly spaced, the last always); default 200. */
-  readonly trajectoryPoints?: number;
+  readonly trajectoryPoints?: number | undefined;
 }
 
 export interface NoiseMeasurementSummary {
@@ -119,7 +120,7 @@ export function gradientStatisticsOf(
           bigBatchSize: gradient.bigBatchSize,
           smallSqNorm: gradient.smallSqNorm,
           bigSqNorm: gradient.bigSqNorm,
-          ...(populationSize !== undefined ? { populationSize } : {}),
+          populationSize,
         };
   return {
     ...twoBatchEstimate(norms),
@@ -157,9 +158,9 @@ function memoryEvidence(
   const oom = outOfMemory.length > 0 ? Math.min(...outOfMemory) : undefined;
   const ran = steps.map((s) => s.batchSize).filter((b): b is number => b !== undefined);
   const largestBatchSeen = Math.max(1, ...ran.filter((b) => oom === undefined || b < oom));
-  const peaks = steps
-    .filter((s) => s.batchSize !== undefined && s.peakBytes !== undefined)
-    .map((s) => ({ batchSize: s.batchSize!, peakBytes: s.peakBytes! }));
+  const peaks = steps.flatMap(({ batchSize, peakBytes }) =>
+    batchSize !== undefined && peakBytes !== undefined ? [{ batchSize, peakBytes }] : [],
+  );
   const oomNote = oom !== undefined ? `; batch ${oom} ran out of memory` : '';
   const common = {
     largestBatchSeen,
@@ -260,7 +261,7 @@ export function analyzeLogs(
   const final = estimateNoiseScale(samples, noiseOptions);
   const trajectory = trajectoryIndices(samples.length, options.trajectoryPoints ?? 200).map(
     (i): NoiseScalePoint => {
-      const sample = samples[i]!;
+      const sample = defined(samples[i], `noise sample ${i}`);
       return {
         ...(sample.step !== undefined ? { step: sample.step } : {}),
         ...(sample.loss !== undefined ? { loss: sample.loss } : {}),
@@ -307,9 +308,10 @@ export function analyzeLogs(
       };
     });
   const fit = fitStepTime(timings);
-  if (points.length === 1)
+  const [onlyPoint] = points;
+  if (points.length === 1 && onlyPoint)
     messages.push(
-      `the logs time one batch size (${points[0]!.batchSize}): the step time cannot be modelled against the batch; log runs at two or more batch sizes for a time-optimal batch`,
+      `the logs time one batch size (${onlyPoint.batchSize}): the step time cannot be modelled against the batch; log runs at two or more batch sizes for a time-optimal batch`,
     );
   else if (points.length === 0)
     messages.push('the logs hold no step seconds with a batch size: throughput is unknown');
@@ -352,9 +354,9 @@ export function analyzeLogs(
       ...(stepTime ? { stepTime } : {}),
       ...(saturation !== undefined ? { saturationBatchSize: saturation } : {}),
       noise: final,
-      lossHistory: steps
-        .filter((s) => s.batchSize !== undefined && s.loss !== undefined)
-        .map((s) => ({ step: s.step, batchSize: s.batchSize!, loss: s.loss! })),
+      lossHistory: steps.flatMap(({ step, batchSize, loss }) =>
+        batchSize !== undefined && loss !== undefined ? [{ step, batchSize, loss }] : [],
+      ),
       ...(options.targetLoss !== undefined ? { targetLoss: options.targetLoss } : {}),
     });
     const diagnostics = [memory.note, ...raw.diagnostics];

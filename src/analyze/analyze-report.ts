@@ -70,9 +70,9 @@ export interface AnalyzeReport {
 export interface AnalyzeReportInput {
   readonly analysis: LogAnalysis;
   readonly optimizer: string;
-  readonly learningRate?: number;
-  readonly memoryBudgetBytes?: number;
-  readonly targetLoss?: number;
+  readonly learningRate?: number | undefined;
+  readonly memoryBudgetBytes?: number | undefined;
+  readonly targetLoss?: number | undefined;
   readonly warmupSteps: number;
   readonly command: readonly string[];
   readonly createdAt: string;

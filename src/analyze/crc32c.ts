@@ -2,6 +2,8 @@
 // masking TensorFlow's record format applies to it (tensorflow/core/lib/hash/crc32c.h: rotate
 // right by 15 bits and add 0xa282ead8) so that a CRC of data holding CRCs stays well spread.
 
+// biome-ignore-all lint/style/noNonNullAssertion: table lookup: the index is masked to 0..255 and the byte index is bounded by the length
+
 const TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {

@@ -5,7 +5,7 @@
 
 import { parseCsvRecord, quote } from '../data/csv.js';
 import { readTextLines } from '../data/text.js';
-import { BatchwiseError } from '../errors.js';
+import { BatchwiseError, defined } from '../errors.js';
 import { type FieldMapping, LOG_FIELDS, resolveFields, type ScalarField } from './field-map.js';
 import { type FieldValues, stepFromFields } from './step-from-fields.js';
 import type { LogStep, TrainingLog } from './training-log.js';
@@ -54,9 +54,9 @@ export async function readCsvLog(file: string, mapping: FieldMapping = {}): Prom
       const resolved = resolveFields(file, header, mapping, 'column');
       columns = Object.entries(resolved.scalars).map(([field, name]) => ({
         field: field as ScalarField,
-        index: header!.indexOf(name),
+        index: defined(header, 'header').indexOf(name),
       }));
-      microIndices = resolved.micro.map((name) => header!.indexOf(name));
+      microIndices = resolved.micro.map((name) => defined(header, 'header').indexOf(name));
       const known = new Set<string>([...Object.values(resolved.scalars), ...resolved.micro]);
       const hasSomething = columns.some((c) => c.field !== 'step') || microIndices.length > 0;
       if (!hasSomething) {
@@ -78,15 +78,18 @@ export async function readCsvLog(file: string, mapping: FieldMapping = {}): Prom
     const scalars: Partial<Record<ScalarField, number>> = {};
     for (const { field, index } of columns) {
       const value = cellValue(
-        fields[index]!,
-        () => `${file}: line ${startLine}: column "${header![index]}"`,
+        defined(fields[index], 'fields[index]'),
+        () => `${file}: line ${startLine}: column "${defined(header, 'header')[index]}"`,
       );
       if (value !== undefined) scalars[field] = value;
     }
     const values: FieldValues = {
       scalars,
       micro: microIndices.map((index) =>
-        cellValue(fields[index]!, () => `${file}: line ${startLine}: column "${header![index]}"`),
+        cellValue(
+          defined(fields[index], 'fields[index]'),
+          () => `${file}: line ${startLine}: column "${defined(header, 'header')[index]}"`,
+        ),
       ),
     };
     steps.push(

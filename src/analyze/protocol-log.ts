@@ -4,17 +4,17 @@
 // global batch, McCandlish et al. 2018, App. A.1).
 
 import { readTextLines } from '../data/text.js';
-import { BatchwiseError } from '../errors.js';
+import { BatchwiseError, defined } from '../errors.js';
 import { parseTelemetryLine } from '../protocol/parse-telemetry-line.js';
 import type { TelemetryStart, TelemetryStep } from '../protocol/telemetry-events.js';
 import type { LogStep, StepGradientNorms, TrainingLog } from './training-log.js';
 
 /** Facts the `start` event gives that the recommendation can use. */
 export interface ProtocolRunInfo {
-  readonly datasetSize?: number;
-  readonly tokensPerExample?: number;
-  readonly framework?: string;
-  readonly microBatchSize?: number;
+  readonly datasetSize?: number | undefined;
+  readonly tokensPerExample?: number | undefined;
+  readonly framework?: string | undefined;
+  readonly microBatchSize?: number | undefined;
 }
 
 export interface ProtocolLog extends TrainingLog {
@@ -40,11 +40,13 @@ function gradientOf(pending: Pending): StepGradientNorms | undefined {
   if (norms.length === 0) return undefined;
   const sizes = ranks.flatMap(([, r]) => r.norms.map(() => r.sizes));
   const parts = norms.map((sqNorm, i) => ({
-    batchSize: Number.isFinite(sizes[i]!) ? sizes[i]! : base.batchSize / norms.length,
+    batchSize: Number.isFinite(defined(sizes[i], 'sizes[i]'))
+      ? defined(sizes[i], 'sizes[i]')
+      : base.batchSize / norms.length,
     sqNorm,
   }));
   if (parts.length >= 2) return { kind: 'parts', parts, wholeSqNorm: base.sqNorm };
-  const small = parts[0]!;
+  const small = defined(parts[0], 'parts[0]');
   if (!(small.batchSize < base.batchSize)) return undefined;
   // One micro-batch norm against the whole step: a small/big pair.
   return {
@@ -151,10 +153,10 @@ export async function readProtocolLog(file: string): Promise<ProtocolLog> {
       };
     });
   const run: ProtocolRunInfo = {
-    ...(start?.datasetSize !== undefined ? { datasetSize: start.datasetSize } : {}),
-    ...(start?.tokensPerExample !== undefined ? { tokensPerExample: start.tokensPerExample } : {}),
-    ...(start?.framework !== undefined ? { framework: start.framework } : {}),
-    ...(start?.microBatchSize !== undefined ? { microBatchSize: start.microBatchSize } : {}),
+    datasetSize: start?.datasetSize,
+    tokensPerExample: start?.tokensPerExample,
+    framework: start?.framework,
+    microBatchSize: start?.microBatchSize,
   };
   return {
     file,

@@ -16,7 +16,7 @@ import type { LogFormat, TrainingLog } from './training-log.js';
 export const LOG_FORMATS: readonly LogFormat[] = ['jsonl', 'csv', 'tfevents'];
 
 export interface ReadLogOptions {
-  readonly format?: LogFormat;
+  readonly format?: LogFormat | undefined;
   readonly mapping?: FieldMapping;
 }
 

@@ -3,7 +3,7 @@
 // of the norms (squared: gradients scale by s, squared norms by s^2), and the gradient norms
 // arranged as parts (micro-batches or ranks) or a small/big pair (McCandlish et al. 2018, App. A.1).
 
-import { BatchwiseError } from '../errors.js';
+import { BatchwiseError, defined } from '../errors.js';
 import type { ScalarField } from './field-map.js';
 import {
   describeLocation,
@@ -56,7 +56,8 @@ function gradientOf(
       wholeSqNorm: unscale(sqNorm),
     };
   }
-  const small = micro.length === 1 ? micro[0]! : smallSqNorm!;
+  const small =
+    micro.length === 1 ? defined(micro[0], 'micro[0]') : defined(smallSqNorm, 'smallSqNorm');
   if (smallBatchSize === undefined)
     fail(
       location,

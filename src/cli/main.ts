@@ -35,20 +35,26 @@ export function buildProgram(): Command {
 
 /** Edit distance (optimal string alignment: insertions, deletions, substitutions, swaps). */
 export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  // Rows i − 2, i − 1 and i of the table; every index read is below the row's length.
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      const up = previous[j] ?? 0;
+      const left = row[j - 1] ?? 0;
+      const diagonal = previous[j - 1] ?? 0;
+      let best = Math.min(up + 1, left + 1, diagonal + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+        best = Math.min(best, (beforePrevious[j - 2] ?? 0) + 1);
       }
-      rows[i]![j] = best;
+      row.push(best);
     }
+    beforePrevious = previous;
+    previous = row;
   }
-  return rows[a.length]![b.length]!;
+  return previous[b.length] ?? 0;
 }
 
 /** The name nearest to `word` when it is close (a third of the name's letters wrong at most). */

@@ -3,6 +3,7 @@
 // large file is never held as one string; every value problem names the file and line, and
 // quotes at most QUOTE_MAX_CHARS of the file (elided in the middle, control characters escaped).
 
+import { defined } from '../errors.js';
 import { elideMiddle, QUOTE_MAX_CHARS, quoteList, quoteText } from '../terminal-text.js';
 import {
   createLabelEncoder,
@@ -16,7 +17,7 @@ import { readTextLines } from './text.js';
 
 export interface TableOptions {
   /** The label column (field); default: one named 'label', else the last one. */
-  readonly label?: string;
+  readonly label?: string | undefined;
 }
 
 /** The fields of one CSV record (RFC 4180 quoting), or undefined while a quote is still open. */
@@ -26,7 +27,7 @@ export function parseCsvRecord(text: string): string[] | undefined {
   let field = '';
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
+    const char = defined(text[i], 'text[i]');
     if (quoted) {
       if (char !== '"') field += char;
       else if (text[i + 1] === '"') {
@@ -114,7 +115,7 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
       continue;
     }
     pending = undefined;
-    if (fields.length === 1 && fields[0]!.trim() === '') continue;
+    if (fields.length === 1 && defined(fields[0], 'fields[0]').trim() === '') continue;
     const location = `${path}:${lineNumber}`;
 
     if (columns === undefined) {
@@ -122,7 +123,7 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
       if (columns.length < 2) {
         throw dataError(
           location,
-          `found 1 column (${quote(columns[0]!)}); need at least one feature column and a label column`,
+          `found 1 column (${quote(defined(columns[0], 'columns[0]'))}); need at least one feature column and a label column`,
         );
       }
       labelIndex = columns.indexOf(chooseLabel(location, columns, options.label, 'column'));
@@ -137,13 +138,19 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
         const value = field.trim();
         const problem = labelProblem(value);
         if (problem !== undefined)
-          throw dataError(location, `label ${quote(columns![i]!)} ${problem}`);
+          throw dataError(
+            location,
+            `label ${quote(defined(columns?.[i], 'the column name'))} ${problem}`,
+          );
         labels.add(value);
         return;
       }
       const value = parseFeature(field);
       if (typeof value === 'string')
-        throw dataError(location, `column ${quote(columns![i]!)} ${value}`);
+        throw dataError(
+          location,
+          `column ${quote(defined(columns?.[i], 'the column name'))} ${value}`,
+        );
       features.push(value);
     });
   }
@@ -165,7 +172,7 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
   requireClassData(path, dataset, {
     row: 'data row',
     labelKind: 'column',
-    labelName: columns[labelIndex]!,
+    labelName: defined(columns[labelIndex], 'columns[labelIndex]'),
   });
   return dataset;
 }

@@ -4,6 +4,8 @@
 // share: the one-line data error, the regular-file check, growable typed arrays, the label
 // encoder and the least a class data set must hold to be trained on.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { type Stats, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { BatchwiseError } from '../errors.js';

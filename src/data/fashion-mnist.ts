@@ -29,9 +29,9 @@ export type FashionMnistSplit = 'train' | 'test';
 
 export interface FashionMnistOptions {
   /** Default 'train' (60,000 examples); 'test' has 10,000. */
-  readonly split?: FashionMnistSplit;
+  readonly split?: FashionMnistSplit | undefined;
   /** Keep only the first `examples`; default all. */
-  readonly examples?: number;
+  readonly examples?: number | undefined;
 }
 
 /** The folder holding the files: BATCHWISE_FASHION_MNIST_DIR when set, else Debian's. */

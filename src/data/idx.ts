@@ -3,6 +3,8 @@
 // big-endian uint32, then the values, big-endian, row-major. Gzip-compressed files (magic bytes
 // 1f 8b) are read transparently. Also the image + label pair as a class data set.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { promisify } from 'node:util';
@@ -119,7 +121,7 @@ export async function readIdx(path: string): Promise<IdxArray> {
 
 export interface IdxPairOptions {
   /** Keep only the first `examples` images; default all. */
-  readonly examples?: number;
+  readonly examples?: number | undefined;
 }
 
 /**

@@ -42,7 +42,7 @@ export interface LoadDatasetOptions {
   /** A built-in name or a file path. */
   readonly data: string;
   /** Label column or field, for CSV and JSONL files. */
-  readonly label?: string;
+  readonly label?: string | undefined;
   /** Data options by name (see BUILTIN_DATASETS; .txt: sequenceLength, vocabularySize; IDX: examples). */
   readonly options?: Readonly<Record<string, number | string>>;
   readonly seed: number;

@@ -2,6 +2,8 @@
 // at each epoch boundary by a seeded Fisher-Yates shuffle; Knuth, TAOCP vol. 2, §3.4.2,
 // Algorithm P), sampling without replacement, and seeded train/validation splits and subsets.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createRandom, type Random } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
 import { type Dataset, gatherBatch } from './dataset.js';

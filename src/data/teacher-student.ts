@@ -4,21 +4,23 @@
 // probability labelNoise, replaced by a uniformly random class. More label noise means noisier
 // per-example gradients, hence a larger gradient noise scale.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createRandom } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
 import type { Dataset } from './dataset.js';
 
 export interface TeacherStudentOptions {
   /** Default 8192. */
-  readonly examples?: number;
+  readonly examples?: number | undefined;
   /** Input dimension; default 32. */
-  readonly features?: number;
+  readonly features?: number | undefined;
   /** Default 10. */
-  readonly classes?: number;
+  readonly classes?: number | undefined;
   /** Probability that a label is replaced by a uniformly random class; default 0. */
-  readonly labelNoise?: number;
+  readonly labelNoise?: number | undefined;
   /** Width of the teacher's hidden layer; default 64. */
-  readonly hiddenUnits?: number;
+  readonly hiddenUnits?: number | undefined;
   readonly seed: number;
 }
 

@@ -3,6 +3,8 @@
 // windows. Also the streamed line reader that the text-based loaders (CSV, JSONL) share, so that
 // a large file is never held as one string.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { requireInteger } from '../errors.js';
@@ -87,9 +89,9 @@ export function buildVocabulary(
 
 export interface TextOptions {
   /** Tokens per example; default 32. */
-  readonly sequenceLength?: number;
+  readonly sequenceLength?: number | undefined;
   /** Most entries in the vocabulary, `<pad>` and `<unk>` included; default 5000. */
-  readonly vocabularySize?: number;
+  readonly vocabularySize?: number | undefined;
 }
 
 /**

@@ -4,6 +4,8 @@
 // unigram (Zipf 1935: frequency proportional to 1 / rank). Task 'next-token' predicts each next
 // token; task 'classes' predicts the topic of a sequence.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths or by sizes checked on entry)
+
 import { createRandom, type Random } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
 import type { Dataset } from './dataset.js';
@@ -12,15 +14,15 @@ export type TokenTask = 'next-token' | 'classes';
 
 export interface TokenCorpusOptions {
   /** Default 2048. */
-  readonly sequences?: number;
+  readonly sequences?: number | undefined;
   /** Tokens per example; default 32. */
-  readonly sequenceLength?: number;
+  readonly sequenceLength?: number | undefined;
   /** Default 256. */
-  readonly vocabularySize?: number;
+  readonly vocabularySize?: number | undefined;
   /** Default 'next-token'. */
-  readonly task?: TokenTask;
+  readonly task?: TokenTask | undefined;
   /** Number of topics; default 4. */
-  readonly classes?: number;
+  readonly classes?: number | undefined;
   readonly seed: number;
 }
 

@@ -52,7 +52,7 @@ export interface StepRecord {
   /** NaN or Infinity are recorded as they came: a diverged step is data. */
   readonly loss: number;
   /** Real target tokens in the batch (sequence data). */
-  readonly tokens?: number;
+  readonly tokens?: number | undefined;
 }
 
 /** Outcomes that end a trial early; `steps` holds what finished before. */
@@ -82,16 +82,16 @@ export type TrainOutcome =
 export interface TrainOptions {
   readonly batchSize: number;
   readonly steps: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Called after every step, for live progress and journaling. */
-  readonly onStep?: (record: StepRecord) => void;
+  readonly onStep?: ((record: StepRecord) => void) | undefined;
 }
 
 export interface GradientNormsOptions {
   readonly microBatchSize: number;
   /** k >= 2 micro-batches, drawn without replacement, at the same weights. */
   readonly microBatches: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Squared norms at fixed weights: feed analysis/gradient-norms.ts fromMicroBatches. */
@@ -103,7 +103,7 @@ export interface GradientNorms {
   /** Mean loss over the micro-batches. */
   readonly loss: number;
   /** N, when the micro-batches were drawn without replacement from N examples. */
-  readonly populationSize?: number;
+  readonly populationSize?: number | undefined;
   /** Optimizer steps taken so far: where along training this was measured. */
   readonly step: number;
   readonly seconds: number;
@@ -118,7 +118,7 @@ export interface MemoryOptions {
    * backend) becomes an `oom` outcome instead of taking batchwise down.
    */
   readonly isolated?: boolean;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export type MemoryOutcome =
@@ -134,8 +134,8 @@ export interface NormsRunOptions {
   readonly microBatchSize: number;
   readonly accumulationSteps: number;
   readonly steps: number;
-  readonly signal?: AbortSignal;
-  readonly onStep?: (record: StepRecord) => void;
+  readonly signal?: AbortSignal | undefined;
+  readonly onStep?: ((record: StepRecord) => void) | undefined;
 }
 
 export interface NormsRun {

@@ -4,6 +4,7 @@
 
 import { affineStepTime, type StepTimeModel } from '../analysis/batch-choice.js';
 import type { StepTimeFit } from '../analysis/step-time.js';
+import { defined } from '../errors.js';
 
 export interface MeasuredStepTime {
   readonly batchSize: number;
@@ -27,8 +28,8 @@ export function stepTimeModelFrom(
       let i = points.findIndex((p) => p.batchSize >= batchSize);
       if (i === -1) i = points.length - 1;
       if (i === 0) i = 1;
-      const a = points[i - 1]!;
-      const b = points[i]!;
+      const a = defined(points[i - 1], 'points[i - 1]');
+      const b = defined(points[i], 'points[i]');
       const slope = (b.medianSeconds - a.medianSeconds) / (b.batchSize - a.batchSize);
       return Math.max(1e-9, a.medianSeconds + slope * (batchSize - a.batchSize));
     },

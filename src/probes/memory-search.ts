@@ -19,11 +19,11 @@ export interface MemoryTrial {
   readonly batchSize: number;
   readonly outcome: MemoryOutcome['kind'];
   /** Measured peak: of a trial that ran (including one that ran over the budget). */
-  readonly peakBytes?: number;
+  readonly peakBytes?: number | undefined;
   /** The engine's prediction when it refused to run the trial. */
-  readonly predictedPeakBytes?: number;
-  readonly seconds?: number;
-  readonly message?: string;
+  readonly predictedPeakBytes?: number | undefined;
+  readonly seconds?: number | undefined;
+  readonly message?: string | undefined;
   /** Why this batch was tried ("fit point", "predicted ceiling", "bisect", "double", ...). */
   readonly reason: string;
 }
@@ -133,7 +133,7 @@ class TrialRunner {
     const outcome = await this.session.measureMemory({
       batchSize,
       isolated: this.needsIsolation(batchSize, predictedBytes),
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
+      signal: this.options.signal,
     });
     const trial: MemoryTrial =
       outcome.kind === 'ok'

@@ -6,6 +6,7 @@
 import { type SampleSummary, summarizeSamples } from '../analysis/sample-summary.js';
 import { fitStepTime, type StepTimeFit } from '../analysis/step-time.js';
 import type { StepRecord, TrainingSession, TrainOutcome, TrialFailure } from '../engines/engine.js';
+import { defined } from '../errors.js';
 
 export interface ThroughputOptions {
   readonly batchSizes: readonly number[];
@@ -31,7 +32,7 @@ export interface ThroughputOptions {
 export interface ThroughputPoint {
   readonly batchSize: number;
   readonly outcome: 'ok' | TrialFailure['kind'];
-  readonly message?: string;
+  readonly message?: string | undefined;
   readonly warmupSeconds: readonly number[];
   /** Seconds of each measured step, in order (raw timings kept for the export). */
   readonly stepSeconds: readonly number[];
@@ -60,7 +61,12 @@ export function throughputBatchSizes(maxBatch: number, count = 8): number[] {
   if (sizes.length <= count) return sizes;
   const picked = new Set<number>();
   for (let i = 0; i < count; i++)
-    picked.add(sizes[Math.round((i * (sizes.length - 1)) / (count - 1))]!);
+    picked.add(
+      defined(
+        sizes[Math.round((i * (sizes.length - 1)) / (count - 1))],
+        'sizes[Math.round((i * (sizes.length - 1)) / (count - 1))]',
+      ),
+    );
   return [...picked].sort((a, b) => a - b);
 }
 
@@ -203,7 +209,9 @@ export async function probeThroughput(
       : {},
   );
   if (fit.kind === 'fitted' && fit.outlierIndices.length > 0) {
-    const batches = [...new Set(fit.outlierIndices.map((i) => kept[i]!.batchSize))].join(', ');
+    const batches = [
+      ...new Set(fit.outlierIndices.map((i) => defined(kept[i], 'kept[i]').batchSize)),
+    ].join(', ');
     warnings.push(
       `${fit.outlierIndices.length} step time(s) were statistical outliers (batch ${batches}) and left out of the fit: other programs may be competing for the machine`,
     );

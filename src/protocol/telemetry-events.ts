@@ -14,27 +14,27 @@ export interface TelemetryStart {
   readonly event: 'start';
   /** 'pytorch', 'jax', 'keras', 'tfjs', ... */
   readonly framework: string;
-  readonly frameworkVersion?: string;
+  readonly frameworkVersion?: string | undefined;
   /** Data-parallel ranks (1 when not distributed). */
   readonly worldSize: number;
   /** This writer's rank (0-based). */
   readonly rank: number;
   /** Examples per micro-batch on one rank. */
-  readonly microBatchSize?: number;
+  readonly microBatchSize?: number | undefined;
   /** Micro-batches accumulated per optimizer step on one rank (1: no accumulation). */
   readonly accumulationSteps: number;
   /** Examples in the training set (N). */
-  readonly datasetSize?: number;
-  readonly parameterCount?: number;
+  readonly datasetSize?: number | undefined;
+  readonly parameterCount?: number | undefined;
   /** The initial dynamic loss scale of mixed-precision training, for the record. */
-  readonly lossScale?: number;
+  readonly lossScale?: number | undefined;
   /** Memory of one device, so that a trial's peak can be compared with it. */
-  readonly deviceMemoryBytes?: number;
+  readonly deviceMemoryBytes?: number | undefined;
   /** 'cuda:0', 'cpu', 'mps', ... */
-  readonly device?: string;
+  readonly device?: string | undefined;
   /** Real (non-padding) target tokens per example on average, for sequence data. */
-  readonly tokensPerExample?: number;
-  readonly seed?: number;
+  readonly tokensPerExample?: number | undefined;
+  readonly seed?: number | undefined;
 }
 
 /** One optimizer step. */
@@ -46,26 +46,26 @@ export interface TelemetryStep {
   /** Examples in the global batch (all ranks, all accumulated micro-batches). */
   readonly batchSize: number;
   /** Real target tokens in the global batch (sequence data). */
-  readonly tokens?: number;
+  readonly tokens?: number | undefined;
   /** Wall-clock seconds of the step. */
   readonly seconds: number;
   /** Training loss of the batch (unscaled); NaN or ±Infinity kept as they came. */
   readonly loss: number;
   /** Peak device memory of the step in bytes (per device). */
-  readonly peakBytes?: number;
+  readonly peakBytes?: number | undefined;
   /** Examples in each micro-batch whose squared norm is in microSqNorms. */
-  readonly microBatchSize?: number;
+  readonly microBatchSize?: number | undefined;
   /**
    * |g_i|^2 of each micro-batch (or rank-local) gradient, at the weights of this step, before
    * clipping, loss scale divided out. Non-finite values are kept.
    */
-  readonly microSqNorms?: readonly number[];
+  readonly microSqNorms?: readonly number[] | undefined;
   /** |g|^2 of the accumulated or all-reduced gradient (the mean of the micro-batch gradients). */
-  readonly sqNorm?: number;
-  readonly rank?: number;
-  readonly worldSize?: number;
+  readonly sqNorm?: number | undefined;
+  readonly rank?: number | undefined;
+  readonly worldSize?: number | undefined;
   /** The loss scale the written norms carried; already divided out of the norms here. */
-  readonly lossScale?: number;
+  readonly lossScale?: number | undefined;
 }
 
 /** The run ran out of memory (the script caught the error and says so before exiting). */
@@ -73,18 +73,18 @@ export interface TelemetryOom {
   readonly v: 1;
   readonly event: 'oom';
   readonly message: string;
-  readonly batchSize?: number;
-  readonly step?: number;
-  readonly peakBytes?: number;
-  readonly rank?: number;
+  readonly batchSize?: number | undefined;
+  readonly step?: number | undefined;
+  readonly peakBytes?: number | undefined;
+  readonly rank?: number | undefined;
 }
 
 /** The run finished normally. */
 export interface TelemetryEnd {
   readonly v: 1;
   readonly event: 'end';
-  readonly steps?: number;
-  readonly seconds?: number;
+  readonly steps?: number | undefined;
+  readonly seconds?: number | undefined;
 }
 
 export type TelemetryEvent = TelemetryStart | TelemetryStep | TelemetryOom | TelemetryEnd;

@@ -16,9 +16,9 @@ const LABELS: Readonly<Record<string, string>> = {
 export interface CandidateLike {
   readonly name: string;
   readonly batchSize: number;
-  readonly relativeTime?: number | null;
-  readonly relativeSteps?: number | null;
-  readonly relativeExamples?: number | null;
+  readonly relativeTime?: number | null | undefined;
+  readonly relativeSteps?: number | null | undefined;
+  readonly relativeExamples?: number | null | undefined;
 }
 
 export interface Table {

@@ -94,7 +94,11 @@ export function buildFindReport(input: FindReportInput): FindReport {
   );
   const memoryFit =
     okTrials.length >= 2
-      ? fitMemoryModel(okTrials.map((t) => ({ batchSize: t.batchSize, peakBytes: t.peakBytes! })))
+      ? fitMemoryModel(
+          okTrials.flatMap(({ batchSize, peakBytes }) =>
+            peakBytes !== undefined ? [{ batchSize, peakBytes }] : [],
+          ),
+        )
       : undefined;
   const noise = evidence.noise;
   const noiseSeconds = noise?.seconds ?? 0;

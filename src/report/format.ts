@@ -25,9 +25,9 @@ export function formatTable(
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     markdown
-      ? `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
+      ? `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`
       : cells
-          .map((c, i) => c.padEnd(widths[i]!))
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
           .join('  ')
           .trimEnd();
   const separator = markdown

@@ -21,7 +21,8 @@ function isIpv6Loopback(address: string): boolean {
   if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
   // An IPv4-mapped loopback address: ::ffff:127.x.y.z.
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
-  return mapped !== null && isIpv4Loopback(mapped[1]!);
+  const ipv4 = mapped?.[1];
+  return ipv4 !== undefined && isIpv4Loopback(ipv4);
 }
 
 /** True when the Host header names localhost, 127.x.y.z or [::1], with an optional valid port. */
@@ -32,7 +33,7 @@ export function isLocalHost(hostHeader: string | undefined): boolean {
   const [, ipv6, name, port] = match;
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return false;
   if (ipv6 !== undefined) return isIpv6Loopback(ipv6);
-  return name === 'localhost' || isIpv4Loopback(name!);
+  return name === 'localhost' || (name !== undefined && isIpv4Loopback(name));
 }
 
 /** True when a bind address (as --host takes it) only listens on this machine. */

@@ -119,7 +119,11 @@ function partialReport(events: readonly FindEvent[]): FindReport {
   );
   const memoryFit =
     okTrials.length >= 2
-      ? fitMemoryModel(okTrials.map((t) => ({ batchSize: t.batchSize, peakBytes: t.peakBytes! })))
+      ? fitMemoryModel(
+          okTrials.flatMap(({ batchSize, peakBytes }) =>
+            peakBytes !== undefined ? [{ batchSize, peakBytes }] : [],
+          ),
+        )
       : null;
   // The noise trajectory of the latest noise run (a resumed run measures it again).
   let noise: { step?: number; loss?: number; estimate: NoiseScaleEstimate }[] = [];

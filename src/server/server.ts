@@ -108,16 +108,16 @@ function handleDashboard(
     );
     return true;
   }
-  let match = RUN_API.exec(path);
-  if (match) {
-    const run = source.run(match[1]!);
+  let runId = RUN_API.exec(path)?.[1];
+  if (runId !== undefined) {
+    const run = source.run(runId);
     if (!run) notFound();
     else send(request, response, 200, JSON_TYPE, toApiJson(runView(run, source.events(run.id))));
     return true;
   }
-  match = RUN_EVENTS.exec(path);
-  if (match) {
-    const run = source.run(match[1]!);
+  runId = RUN_EVENTS.exec(path)?.[1];
+  if (runId !== undefined) {
+    const run = source.run(runId);
     if (!run) notFound();
     else
       streamRunEvents(
@@ -131,9 +131,9 @@ function handleDashboard(
       );
     return true;
   }
-  match = RUN_PAGE.exec(path);
-  if (match) {
-    const run = source.run(match[1]!);
+  runId = RUN_PAGE.exec(path)?.[1];
+  if (runId !== undefined) {
+    const run = source.run(runId);
     if (!run) {
       notFound();
       return true;

@@ -554,7 +554,8 @@ export class RunStore {
       const matches = this.db
         .prepare('SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY id')
         .all(idOrPrefix, idOrPrefix) as RunRow[];
-      if (matches.length === 1) return runOf(matches[0]!);
+      const [only] = matches;
+      if (matches.length === 1 && only) return runOf(only);
       if (matches.length > 1) {
         throw new BatchwiseError(
           'invalid-argument',

@@ -129,27 +129,24 @@ async function runAnalyze(
   const smoothing = parseSmoothing(flags.smoothing);
   const warmupSteps = parseNonNegativeInteger('--warmup-steps', flags.warmupSteps);
 
-  const logs = await readTrainingLogs(files, {
-    ...(format ? { format } : {}),
-    mapping,
-  });
+  const logs = await readTrainingLogs(files, { format, mapping });
   const analysis = analyzeLogs(logs, {
     smoothing,
     optimizer,
     warmupSteps,
-    ...(datasetSize !== undefined ? { datasetSize } : {}),
-    ...(learningRate !== undefined ? { learningRate } : {}),
-    ...(learningRateBatchSize !== undefined ? { learningRateBatchSize } : {}),
-    ...(memoryBudgetBytes !== undefined ? { memoryBudgetBytes } : {}),
-    ...(targetLoss !== undefined ? { targetLoss } : {}),
+    datasetSize,
+    learningRate,
+    learningRateBatchSize,
+    memoryBudgetBytes,
+    targetLoss,
   });
   const report = buildAnalyzeReport({
     analysis,
     optimizer,
     warmupSteps,
-    ...(learningRate !== undefined ? { learningRate } : {}),
-    ...(memoryBudgetBytes !== undefined ? { memoryBudgetBytes } : {}),
-    ...(targetLoss !== undefined ? { targetLoss } : {}),
+    learningRate,
+    memoryBudgetBytes,
+    targetLoss,
     command: process.argv.slice(2),
     createdAt: new Date().toISOString(),
     version: VERSION,

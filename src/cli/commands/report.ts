@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BatchwiseError } from '../../errors.js';
+import { BatchwiseError, defined } from '../../errors.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
 import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
@@ -96,7 +96,8 @@ export function registerReportCommand(
       const inputs = existsSync(path) ? [{ flag: 'the report', path }] : [];
       checkOutputPaths(outputs, inputs);
       const report = readReportOrRun(path, flags.store);
-      if (flags.html) writeOutput(outputs[0]!, findReportToHtml(report), io.stdout);
+      if (flags.html)
+        writeOutput(defined(outputs[0], 'outputs[0]'), findReportToHtml(report), io.stdout);
       if (flags.markdown)
         writeOutput(
           { flag: '--markdown', path: flags.markdown },

@@ -62,8 +62,8 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
     timeoutSeconds,
     killGraceSeconds: options.killGraceSeconds ?? 2,
     memorySteps: options.memorySteps ?? 2,
-    ...(options.datasetSize !== undefined ? { datasetSize: options.datasetSize } : {}),
-    ...(options.parameterCount !== undefined ? { parameterCount: options.parameterCount } : {}),
+    datasetSize: options.datasetSize,
+    parameterCount: options.parameterCount,
   };
   return {
     name: 'command',

@@ -49,8 +49,8 @@ export interface CommandSessionSettings {
   readonly timeoutSeconds: number;
   readonly killGraceSeconds: number;
   readonly memorySteps: number;
-  readonly datasetSize?: number;
-  readonly parameterCount?: number;
+  readonly datasetSize?: number | undefined;
+  readonly parameterCount?: number | undefined;
 }
 
 export interface RunRequest {
@@ -58,8 +58,8 @@ export interface RunRequest {
   readonly steps: number;
   readonly microBatchSize: number;
   readonly accumulation: number;
-  readonly signal?: AbortSignal;
-  readonly onEvent?: (event: TelemetryEvent) => void;
+  readonly signal?: AbortSignal | undefined;
+  readonly onEvent?: ((event: TelemetryEvent) => void) | undefined;
 }
 
 /** Step events of rank 0 (or of writers that give no rank). */
@@ -103,8 +103,8 @@ export class CommandRunner {
         telemetryPath,
         timeoutSeconds: this.settings.timeoutSeconds,
         killGraceSeconds: this.settings.killGraceSeconds,
-        ...(request.signal ? { signal: request.signal } : {}),
-        ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+        signal: request.signal,
+        onEvent: request.onEvent,
       });
     } finally {
       this.live--;
@@ -191,7 +191,7 @@ export class CommandSession implements TrainingSession {
       steps: options.steps,
       microBatchSize: options.batchSize,
       accumulation: 1,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
       onEvent: (event) => {
         if (!isLeadStep(event)) return;
         const record: StepRecord = {
@@ -199,7 +199,7 @@ export class CommandSession implements TrainingSession {
           batchSize: event.batchSize,
           seconds: event.seconds,
           loss: event.loss,
-          ...(event.tokens !== undefined ? { tokens: event.tokens } : {}),
+          tokens: event.tokens,
         };
         steps.push(record);
         options.onStep?.(record);
@@ -246,7 +246,7 @@ export class CommandSession implements TrainingSession {
       steps: this.stepCount + 1,
       microBatchSize: options.microBatchSize,
       accumulation: options.microBatches,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     });
     const what = `at ${options.microBatches} micro-batches of ${options.microBatchSize}`;
     const failure = runFailure(result, what);
@@ -274,7 +274,7 @@ export class CommandSession implements TrainingSession {
       steps: options.steps,
       microBatchSize: options.microBatchSize,
       accumulation: options.accumulationSteps,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
       onEvent: (event) => {
         if (!isLeadStep(event)) return;
         const record: StepRecord = {
@@ -282,7 +282,7 @@ export class CommandSession implements TrainingSession {
           batchSize: event.batchSize,
           seconds: event.seconds,
           loss: event.loss,
-          ...(event.tokens !== undefined ? { tokens: event.tokens } : {}),
+          tokens: event.tokens,
         };
         steps.push(record);
         options.onStep?.(record);
@@ -327,7 +327,7 @@ export class CommandSession implements TrainingSession {
       steps,
       microBatchSize: batchSize,
       accumulation: 1,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     });
     const failure = runFailure(result, `at batch ${batchSize}`);
     if (failure) return { ...failure, batchSize };

@@ -3,7 +3,7 @@
 // (single and double quotes, backslash escapes) and expanded per run without any shell, or,
 // when the user asks for one, expanded into a shell command line with every value quoted.
 
-import { BatchwiseError } from '../../errors.js';
+import { BatchwiseError, defined } from '../../errors.js';
 
 export const COMMAND_MACROS = [
   'batch',
@@ -25,13 +25,17 @@ export function splitCommandLine(line: string): string[] {
   let inWord = false;
   let quote: "'" | '"' | undefined;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = defined(line[i], 'line[i]');
     if (quote === "'") {
       if (c === "'") quote = undefined;
       else word += c;
     } else if (quote === '"') {
       if (c === '"') quote = undefined;
-      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!))
+      else if (
+        c === '\\' &&
+        i + 1 < line.length &&
+        '"\\$`'.includes(defined(line[i + 1], 'line[i + 1]'))
+      )
         word += line[++i];
       else word += c;
     } else if (c === "'" || c === '"') {
@@ -61,7 +65,7 @@ export function templateMacros(parts: readonly string[]): Set<CommandMacro> {
   const used = new Set<CommandMacro>();
   for (const part of parts) {
     for (const match of part.matchAll(MACRO_PATTERN)) {
-      const name = match[1]!;
+      const name = defined(match[1], 'match[1]');
       if (!(COMMAND_MACROS as readonly string[]).includes(name)) {
         throw new BatchwiseError(
           'invalid-option',

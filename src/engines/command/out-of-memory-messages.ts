@@ -2,6 +2,7 @@
 // accelerator runtimes and allocators print, and the kernel's OOM killer (SIGKILL, exit 137).
 // The line quoted is made safe for a terminal (escapes shown, elided), as all command output.
 
+import { defined } from '../../errors.js';
 import { terminalLine } from '../../terminal-text.js';
 
 /**
@@ -39,7 +40,7 @@ export interface ExitFacts {
 /** The out-of-memory evidence in a failed run, as a one-line message, or undefined. */
 export function outOfMemoryEvidence(facts: ExitFacts): string | undefined {
   for (let i = facts.outputLines.length - 1; i >= 0; i--) {
-    const line = facts.outputLines[i]!;
+    const line = defined(facts.outputLines[i], 'facts.outputLines[i]');
     const known = OUT_OF_MEMORY_MESSAGES.find((m) => line.includes(m.text));
     if (known) {
       return `${known.source} out of memory: ${terminalLine(line.trim(), OUTPUT_LINE_MAX_CHARS)}`;

@@ -21,9 +21,9 @@ export interface CommandRunOptions {
   readonly timeoutSeconds: number;
   /** Seconds between SIGTERM and SIGKILL when the run is stopped. */
   readonly killGraceSeconds?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Each event as it arrives. */
-  readonly onEvent?: (event: TelemetryEvent) => void;
+  readonly onEvent?: ((event: TelemetryEvent) => void) | undefined;
 }
 
 export type CommandRunEnd =

@@ -6,6 +6,8 @@
 // and the expected loss is (|D|^2 + sigma^2)/2. The fake engine trains it with real SGD, and
 // tests use it as ground truth for every noise-scale estimator.
 
+// biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
+
 import { createRandom, type Random } from '../../analysis/random.js';
 
 export interface LinearRegressionTruth {

@@ -24,7 +24,8 @@ const LIMITS = [
 ];
 
 export function classifyBackendError(error: unknown): TrialFailure {
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+  const message =
+    (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ?? '';
   if (OUT_OF_MEMORY.some((pattern) => pattern.test(message))) return { kind: 'oom', message };
   if (LIMITS.some((pattern) => pattern.test(message))) return { kind: 'limit', message };
   return { kind: 'error', message };

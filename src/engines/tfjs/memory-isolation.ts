@@ -10,7 +10,7 @@ export interface IsolatedTrial {
   readonly backend: string;
   readonly memoryBudgetBytes: number;
   readonly batchSize: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Seconds before the child is killed and the trial is a `timeout`; default 600. */
   readonly timeoutSeconds?: number;
 }

@@ -29,7 +29,7 @@ export interface ModelContext {
   readonly inputDtype: 'float32' | 'int32';
   readonly target: DatasetTarget;
   /** Token id that marks padding in token inputs and next-token targets. */
-  readonly paddingId?: number;
+  readonly paddingId?: number | undefined;
   /** Seeds every initializer: two builds with the same seed have identical weights. */
   readonly seed: number;
   /**

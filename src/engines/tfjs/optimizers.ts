@@ -16,7 +16,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerKind } from '../../analysis/learning-rate.js';
-import { BatchwiseError, requirePositive } from '../../errors.js';
+import { BatchwiseError, defined, requirePositive } from '../../errors.js';
 
 export interface OptimizerOptions {
   /** Momentum coefficient μ of 'momentum' (default 0.9). */
@@ -126,7 +126,7 @@ export function createOptimizer(
         const keep = 1 - rate * weightDecay;
         tf.tidy(() => {
           variables.forEach((v, i) => {
-            if (v.rank >= 2 && ordered[i]!.tensor) v.assign(tf.mul(v, keep));
+            if (v.rank >= 2 && defined(ordered[i], 'ordered[i]').tensor) v.assign(tf.mul(v, keep));
           });
         });
       }

@@ -9,7 +9,7 @@ import { createRandom, type Random } from '../../analysis/random.js';
 import { type Batch, type Dataset, gatherBatch, targetsPerExample } from '../../data/dataset.js';
 import { loadDataset } from '../../data/load-dataset.js';
 import { createEpochSampler, sampleWithoutReplacement } from '../../data/sampling.js';
-import { BatchwiseError, requireInteger } from '../../errors.js';
+import { BatchwiseError, defined, requireInteger } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type {
   EngineInfo,
@@ -114,7 +114,7 @@ export class TfjsSession implements TrainingSession {
     const backend = await selectBackend(options.backend ?? 'auto');
     const dataset = await loadDataset({
       data: spec.data,
-      ...(spec.label !== undefined ? { label: spec.label } : {}),
+      label: spec.label,
       options: spec.dataOptions ?? {},
       seed: spec.seed,
     });
@@ -123,7 +123,7 @@ export class TfjsSession implements TrainingSession {
       inputShape: dataset.inputShape,
       inputDtype: dataset.inputDtype,
       target: dataset.target,
-      ...(dataset.paddingId !== undefined ? { paddingId: dataset.paddingId } : {}),
+      paddingId: dataset.paddingId,
       seed: spec.seed,
       options: {
         ...(vocabularySize !== undefined ? { vocabularySize } : {}),
@@ -208,7 +208,7 @@ export class TfjsSession implements TrainingSession {
   private step(batch: Batch): number {
     const { loss, grads } = this.lossAndGradients(batch);
     try {
-      const value = loss.dataSync()[0]!;
+      const value = defined(loss.dataSync()[0], 'loss.dataSync()[0]');
       if (Number.isFinite(value)) this.optimizer.apply(grads, this.model.variables);
       return value;
     } finally {
@@ -289,7 +289,7 @@ export class TfjsSession implements TrainingSession {
         batchSize: options.batchSize,
         seconds: (performance.now() - started) / 1000,
         loss,
-        ...(batch.tokens !== undefined ? { tokens: batch.tokens } : {}),
+        tokens: batch.tokens,
       };
       steps.push(record);
       options.onStep?.(record);
@@ -328,22 +328,23 @@ export class TfjsSession implements TrainingSession {
         if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted' };
         const batch = gatherBatch(this.dataset, indices.slice(i * size, (i + 1) * size));
         const { loss, grads } = this.lossAndGradients(batch);
-        const gradients = this.model.variables.map((v) => grads[v.name]!);
+        const gradients = this.model.variables.map((v) => defined(grads[v.name], 'grads[v.name]'));
         // Squared norms are summed one tensor at a time: tf.addN over many inputs is wrong on
         // WebGPU (storage-buffer limit).
         const [sqNorm, ...nextSums] = tf.tidy(() => {
           let total = tf.scalar(0);
           for (const g of gradients) total = tf.add(total, tf.sum(tf.square(g)));
           const accumulated = gradients.map((g, j) =>
-            sums.length > 0 ? tf.add(sums[j]!, g) : g.clone(),
+            sums.length > 0 ? tf.add(defined(sums[j], 'sums[j]'), g) : g.clone(),
           );
           return [total, ...accumulated];
         });
         tf.dispose(sums);
         sums = nextSums;
-        microSqNorms.push(sqNorm!.dataSync()[0]!);
-        lossSum += loss.dataSync()[0]!;
-        tf.dispose([sqNorm!, loss]);
+        if (!sqNorm) throw new Error('internal error: no squared norm of the micro-batch');
+        microSqNorms.push(defined(sqNorm.dataSync()[0], 'the squared norm'));
+        lossSum += defined(loss.dataSync()[0], 'the loss');
+        tf.dispose([sqNorm, loss]);
         tf.dispose(grads);
       }
       const accumulated = tf.tidy(() => {
@@ -351,7 +352,7 @@ export class TfjsSession implements TrainingSession {
         for (const s of sums) total = tf.add(total, tf.sum(tf.square(tf.div(s, count))));
         return total;
       });
-      const accumulatedSqNorm = accumulated.dataSync()[0]!;
+      const accumulatedSqNorm = defined(accumulated.dataSync()[0], 'accumulated.dataSync()[0]');
       accumulated.dispose();
       const loss = lossSum / count;
       if (!Number.isFinite(loss) || !microSqNorms.every(Number.isFinite)) {
@@ -388,7 +389,7 @@ export class TfjsSession implements TrainingSession {
         backend: this.backend.name,
         memoryBudgetBytes: this.memoryBudgetBytes,
         batchSize,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal,
       });
       if (outcome.kind === 'ok')
         this.memoryPoints.push({ batchSize, peakBytes: outcome.peakBytes });

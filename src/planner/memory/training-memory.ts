@@ -4,7 +4,7 @@
 // logits and loss, and a stated runtime overhead. Plus the largest micro-batch that fits.
 
 import type { OptimizerKind } from '../../analysis/learning-rate.js';
-import { BatchwiseError } from '../../errors.js';
+import { BatchwiseError, defined } from '../../errors.js';
 import type { Precision } from '../devices.js';
 import type { ModelDescription } from '../models/model-description.js';
 import {
@@ -244,7 +244,7 @@ export function trainingMemory(
       };
     }
   }
-  return best!;
+  return defined(best, 'best');
 }
 
 export type MicroBatchFit =

@@ -10,7 +10,7 @@
 // Input [H, W, C], [H, W] (one channel) or [F] with F a perfect square (one square channel).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchwiseError } from '../../../errors.js';
+import { BatchwiseError, defined } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
 import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { type ModelOptionSpec, requireClasses, resolveModelOptions } from './model-options.js';
@@ -27,10 +27,10 @@ const KERNEL_SIZE = 5;
 /** [height, width, channels] of one example, or an error for shapes that are not images. */
 export function imageShape(inputShape: readonly number[]): [number, number, number] {
   const [a, b, c] = inputShape;
-  if (inputShape.length === 3) return [a!, b!, c!];
-  if (inputShape.length === 2) return [a!, b!, 1];
+  if (inputShape.length === 3) return [defined(a, 'a'), defined(b, 'b'), defined(c, 'c')];
+  if (inputShape.length === 2) return [defined(a, 'a'), defined(b, 'b'), 1];
   if (inputShape.length === 1) {
-    const side = Math.round(Math.sqrt(a!));
+    const side = Math.round(Math.sqrt(defined(a, 'a')));
     if (side * side === a) return [side, side, 1];
   }
   throw new BatchwiseError(

@@ -3,6 +3,7 @@
 // the n unmasked positions (Goodfellow, Bengio & Courville 2016, §6.2.2.3).
 
 import * as tf from '@tensorflow/tfjs-core';
+import { defined } from '../../../errors.js';
 import './register-gradients.js';
 
 /** Probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, as Keras does. */
@@ -39,7 +40,10 @@ function sparseCrossEntropy(
   logProbabilities: (flat: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const classes = outputs.shape[outputs.shape.length - 1]!;
+    const classes = defined(
+      outputs.shape[outputs.shape.length - 1],
+      'outputs.shape[outputs.shape.length - 1]',
+    );
     const logP = logProbabilities(tf.reshape(outputs, [-1, classes]) as tf.Tensor2D);
     const flatLabels = tf.cast(tf.reshape(labels, [-1]), 'int32') as tf.Tensor1D;
     const picked = tf.sum(tf.mul(tf.oneHot(flatLabels, classes), logP), -1);

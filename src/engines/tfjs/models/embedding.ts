@@ -5,6 +5,7 @@
 // per vocabulary entry (O(V·N·D), seconds per step at V = 1000) and the wasm backend lacks.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { defined } from '../../../errors.js';
 
 const lookup = tf.customGrad((table, ids, save) => {
   const t = table as tf.Tensor2D;
@@ -13,7 +14,7 @@ const lookup = tf.customGrad((table, ids, save) => {
   return {
     value: tf.gather(t, i),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const savedIds = saved[0]!;
+      const savedIds = defined(saved[0], 'saved[0]');
       return [tf.scatterND(tf.expandDims(savedIds, 1), dy, t.shape), tf.zerosLike(savedIds)];
     },
   };

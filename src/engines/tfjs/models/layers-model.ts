@@ -34,7 +34,7 @@ function fail(modelPath: string, message: string): never {
 }
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -88,7 +88,7 @@ export function fileLoadHandler(modelPath: string): tf.io.IOHandler {
         );
       }
       const artifacts: tf.io.ModelArtifacts = {
-        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        modelTopology: json.modelTopology as NonNullable<tf.io.ModelArtifacts['modelTopology']>,
         weightSpecs,
         weightData,
       };

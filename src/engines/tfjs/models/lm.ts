@@ -13,7 +13,7 @@
 // length (the data's inputShape[0], the longest context the position table holds).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchwiseError } from '../../../errors.js';
+import { BatchwiseError, defined } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
 import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { embeddingLookup } from './embedding.js';
@@ -93,7 +93,7 @@ export function buildLm(context: ModelContext): TfjsModel {
       `model lm: heads (${heads}) must divide width (${width})`,
     );
   }
-  const maxLength = context.inputShape[0]!;
+  const maxLength = defined(context.inputShape[0], 'context.inputShape[0]');
   const headWidth = width / heads;
   const hiddenWidth = 4 * width;
   const residualStd = INIT_STD / Math.sqrt(2 * layers);

@@ -10,7 +10,7 @@
 // V·E + 4(E·U + U² + U) + U·C + C (LSTM), V·E + 3(E·U + U² + U) + U·C + C (GRU).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchwiseError } from '../../../errors.js';
+import { BatchwiseError, defined } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
 import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { embeddingLookup } from './embedding.js';
@@ -41,7 +41,7 @@ export function buildText(context: ModelContext): TfjsModel {
       `model text needs int32 token sequences [length], got ${context.inputDtype} [${context.inputShape.join(', ')}]`,
     );
   }
-  const length = context.inputShape[0]!;
+  const length = defined(context.inputShape[0], 'context.inputShape[0]');
   const { embeddingSize, recurrent, units } = options;
   const weights = createWeightFactory(context.seed);
   const embeddings = weights.normal([vocabularySize, embeddingSize], EMBEDDING_STD);
@@ -107,9 +107,9 @@ export function buildText(context: ModelContext): TfjsModel {
         nextH = tf.mul(tf.sigmoid(o), tf.tanh(nextC));
       } else {
         const [xz, xr, xh] = tf.split(x, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const update = tf.sigmoid(tf.add(xz, tf.matMul(h, uz!)));
-        const reset = tf.sigmoid(tf.add(xr, tf.matMul(h, ur!)));
-        const candidate = tf.tanh(tf.add(xh, tf.matMul(tf.mul(reset, h), uh!)));
+        const update = tf.sigmoid(tf.add(xz, tf.matMul(h, defined(uz, 'uz'))));
+        const reset = tf.sigmoid(tf.add(xr, tf.matMul(h, defined(ur, 'ur'))));
+        const candidate = tf.tanh(tf.add(xh, tf.matMul(tf.mul(reset, h), defined(uh, 'uh'))));
         nextH = tf.add(tf.mul(update, h), tf.mul(tf.sub(1, update), candidate));
       }
       const m = masksByStep[t];

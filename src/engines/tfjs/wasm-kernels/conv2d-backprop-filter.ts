@@ -10,6 +10,8 @@
 // pad/crop x, two transposes, one XNNPACK Conv2D, one transpose back. Conv2D's own gradient only
 // exists for dilation 1 (tfjs-core asserts it), and this kernel has no dilation attribute.
 
+// biome-ignore-all lint/style/noNonNullAssertion: numeric kernel: every index is computed from the tensor shapes checked on entry, in range by construction, in loops too hot for a check per element
+
 import * as tf from '@tensorflow/tfjs-core';
 import { composeKernel } from './kernel-scope.js';
 

@@ -11,6 +11,8 @@
 // XNNPACK depthwise convolution, one Sum. (tfjs-core only differentiates dilation 1, where the
 // inner stride is 1; other dilations are still computed by the same identity.)
 
+// biome-ignore-all lint/style/noNonNullAssertion: numeric kernel: every index is computed from the tensor shapes checked on entry, in range by construction, in loops too hot for a check per element
+
 import * as tf from '@tensorflow/tfjs-core';
 import { composeKernel } from './kernel-scope.js';
 

@@ -11,6 +11,8 @@
 // each input channel are then summed. Zero-spreading is a reshape to [B, oH, 1, oW, 1, K], a
 // PadV2 to [B, oH, s, oW, s, K] and a reshape back (KernelScope.spread).
 
+// biome-ignore-all lint/style/noNonNullAssertion: numeric kernel: every index is computed from the tensor shapes checked on entry, in range by construction, in loops too hot for a check per element
+
 import * as tf from '@tensorflow/tfjs-core';
 import { composeKernel } from './kernel-scope.js';
 

@@ -3,6 +3,8 @@
 // returns, and calls `dispose` (in a finally) so that a step leaves no data id behind, even when
 // a kernel throws: the backend's numDataIds after a kernel = before + its outputs.
 
+// biome-ignore-all lint/style/noNonNullAssertion: numeric kernel: every index is computed from the tensor shapes checked on entry, in range by construction, in loops too hot for a check per element
+
 import * as tf from '@tensorflow/tfjs-core';
 
 const backendName = 'wasm';

@@ -19,6 +19,8 @@
 // last, then ArgMax and OneHot give the one-hot choice, times the incoming gradient. Back: the
 // transpose, then the reshape (m = 1) or a ScatterNd that adds slot b of window i to block i + b.
 
+// biome-ignore-all lint/style/noNonNullAssertion: numeric kernel: every index is computed from the tensor shapes checked on entry, in range by construction, in loops too hot for a check per element
+
 import * as tf from '@tensorflow/tfjs-core';
 import { composeKernel, type KernelScope } from './kernel-scope.js';
 

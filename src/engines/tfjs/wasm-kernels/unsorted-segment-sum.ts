@@ -9,6 +9,8 @@
 // so the ids are read first (N int32, cheap on wasm); ids outside [0, numSegments) are dropped,
 // as in TensorFlow, by sending them to an extra row that is sliced off.
 
+// biome-ignore-all lint/style/noNonNullAssertion: numeric kernel: every index is computed from the tensor shapes checked on entry, in range by construction, in loops too hot for a check per element
+
 import * as tf from '@tensorflow/tfjs-core';
 import { composeKernel } from './kernel-scope.js';
 
