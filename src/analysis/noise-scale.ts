@@ -64,7 +64,7 @@ export type NoiseScaleEstimate =
       readonly kind: 'not-measurable';
       readonly reason: string;
       /** A lower confidence bound on B_simple when tr(Sigma) is significantly > 0. */
-      readonly lowerBound?: number;
+      readonly lowerBound?: number | undefined;
     });
 
 function isUsable(sample: GradientStatistics): boolean {
@@ -92,9 +92,9 @@ function weightedMoments(
   let meanS = 0;
   let sumSquares = 0;
   samples.forEach((s, i) => {
-    meanG += weights[i]! * s.gradientSqNorm;
-    meanS += weights[i]! * s.traceCovariance;
-    sumSquares += weights[i]! * weights[i]!;
+    meanG += (weights[i] ?? 0) * s.gradientSqNorm;
+    meanS += (weights[i] ?? 0) * s.traceCovariance;
+    sumSquares += (weights[i] ?? 0) * (weights[i] ?? 0);
   });
   let vG = 0;
   let vS = 0;
@@ -102,9 +102,9 @@ function weightedMoments(
   samples.forEach((s, i) => {
     const dG = s.gradientSqNorm - meanG;
     const dS = s.traceCovariance - meanS;
-    vG += weights[i]! * dG * dG;
-    vS += weights[i]! * dS * dS;
-    cGS += weights[i]! * dG * dS;
+    vG += (weights[i] ?? 0) * dG * dG;
+    vS += (weights[i] ?? 0) * dS * dS;
+    cGS += (weights[i] ?? 0) * dG * dS;
   });
   const scale = sumSquares < 1 ? sumSquares / (1 - sumSquares) : Number.NaN;
   return {
@@ -130,7 +130,7 @@ export function estimateNoiseScale(
   const usable = samples.filter(isUsable);
   const weights = smoothingWeights(usable.length, smoothing);
   // Only measurements with weight count (a window drops the old ones).
-  const kept = usable.filter((_, i) => weights[i]! > 0);
+  const kept = usable.filter((_, i) => (weights[i] ?? 0) > 0);
   const keptWeights = weights.filter((w) => w > 0);
   const moments = weightedMoments(kept, keptWeights);
   const sumSquares = keptWeights.reduce((s, w) => s + w * w, 0);
@@ -229,7 +229,7 @@ function bootstrapInterval(
     let g = 0;
     let s = 0;
     samples.forEach((sample, i) => {
-      const w = weights[i]! * random.exponential();
+      const w = (weights[i] ?? 0) * random.exponential();
       sumW += w;
       g += w * sample.gradientSqNorm;
       s += w * sample.traceCovariance;

@@ -63,9 +63,9 @@ export function shortCommand(template: string): string {
     words = template.trim().split(/\s+/);
   }
   let start = 0;
-  while (start < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[start]!)) start++;
+  while (start < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[start] ?? '')) start++;
   if (words[start] === 'env') start++;
-  while (start < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[start]!)) start++;
+  while (start < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[start] ?? '')) start++;
   const program = words[start];
   if (program === undefined) return template.trim();
   const rest = words.slice(start + 1);
@@ -74,9 +74,8 @@ export function shortCommand(template: string): string {
   if (module >= 0 && rest[module + 1] !== undefined && (scriptIndex < 0 || module < scriptIndex)) {
     return `${basename(program)} -m ${rest[module + 1]}`;
   }
-  return scriptIndex >= 0
-    ? `${basename(program)} ${basename(rest[scriptIndex]!)}`
-    : basename(program);
+  const script = rest[scriptIndex];
+  return script !== undefined ? `${basename(program)} ${basename(script)}` : basename(program);
 }
 
 function isCommandRun(fields: RunEngineFields): boolean {

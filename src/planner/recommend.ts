@@ -119,8 +119,10 @@ interface Context {
   readonly stepTime?: StepTimeModel;
 }
 
-function planFor(context: Context, bNoise: number, batchSize: number): BatchPlan | undefined {
-  if (!context.stepTime) return undefined;
+/** A context with a step-time model: what time-to-target needs. */
+type TimedContext = Context & { readonly stepTime: StepTimeModel };
+
+function planFor(context: TimedContext, bNoise: number, batchSize: number): BatchPlan {
   const micro = Math.min(batchSize, context.maxBatch);
   const accumulation = Math.ceil(batchSize / micro);
   return evaluatePlan(
@@ -137,10 +139,10 @@ function planFor(context: Context, bNoise: number, batchSize: number): BatchPlan
 }
 
 /** The time-optimal global batch for a given B_noise under the memory and data limits. */
-function timeOptimal(context: Context, bNoise: number) {
+function timeOptimal(context: TimedContext, bNoise: number) {
   return timeOptimalBatch({
     noise: { bNoise, minSteps: 1, datasetSize: context.input.datasetSize },
-    stepTime: context.stepTime!,
+    stepTime: context.stepTime,
     maxMicroBatch: context.maxBatch,
   });
 }
@@ -149,18 +151,18 @@ function timeOptimal(context: Context, bNoise: number) {
  * Round to a hardware-friendly size when it costs at most 2% of the time: a power of two first,
  * else a multiple of 8 (within 1%).
  */
-function roundBatch(context: Context, bNoise: number, exact: number): number {
-  const best = planFor(context, bNoise, exact)!.seconds;
+function roundBatch(context: TimedContext, bNoise: number, exact: number): number {
+  const best = planFor(context, bNoise, exact).seconds;
   const fits = (b: number) => b >= 1 && b <= context.maxBatch && b <= context.input.datasetSize;
   const power = 2 ** Math.round(Math.log2(exact));
   const powers = [power / 2, power, power * 2].filter(fits);
   const goodPower = powers
-    .map((b) => ({ b, t: planFor(context, bNoise, b)!.seconds }))
+    .map((b) => ({ b, t: planFor(context, bNoise, b).seconds }))
     .filter((c) => c.t <= best * 1.02)
     .sort((a, b) => a.t - b.t)[0];
   if (goodPower) return goodPower.b;
   const eight = Math.max(8, Math.round(exact / 8) * 8);
-  if (exact >= 16 && fits(eight) && planFor(context, bNoise, eight)!.seconds <= best * 1.01)
+  if (exact >= 16 && fits(eight) && planFor(context, bNoise, eight).seconds <= best * 1.01)
     return eight;
   return exact;
 }
@@ -179,11 +181,10 @@ function smoothedLoss(history: readonly LossPoint[], index: number, window = 5):
 function minStepsToTarget(
   input: RecommendationInput,
   bNoise: number,
+  target: number,
 ): { minSteps?: number; note: string } {
-  const target = input.targetLoss!;
   let progress = 0;
-  for (let i = 0; i < input.lossHistory.length; i++) {
-    const p = input.lossHistory[i]!;
+  for (const [i, p] of input.lossHistory.entries()) {
     // A step's share of an exact-gradient step: S_min/S(b) with S_min = 1.
     progress +=
       1 / stepsToTarget({ bNoise, minSteps: 1, datasetSize: input.datasetSize }, p.batchSize);
@@ -242,8 +243,11 @@ export function recommend(input: RecommendationInput): Recommendation {
 
   let exact: number;
   let beyondMemory: Recommendation['beyondMemory'];
-  if (bNoise !== undefined && context.stepTime) {
-    const choice = timeOptimal(context, bNoise);
+  const timed: TimedContext | undefined = context.stepTime
+    ? { ...context, stepTime: context.stepTime }
+    : undefined;
+  if (bNoise !== undefined && timed) {
+    const choice = timeOptimal(timed, bNoise);
     exact = choice.plan.globalBatch;
     const unconstrained = Math.round(choice.unconstrainedBatch);
     if (
@@ -263,13 +267,12 @@ export function recommend(input: RecommendationInput): Recommendation {
         note: `the unconstrained optimum ${unconstrained} exceeds the memory ceiling ${maxBatch}: gradient accumulation reaches it without a speed gain on one device; ${devices} data-parallel devices of this kind would run it at micro-batch ${Math.floor(unconstrained / devices)}`,
       };
     }
-  } else if (basis === 'throughput-saturation') {
-    exact = Math.max(1, Math.min(Math.round(input.saturationBatchSize!), maxBatch));
+  } else if (basis === 'throughput-saturation' && input.saturationBatchSize !== undefined) {
+    exact = Math.max(1, Math.min(Math.round(input.saturationBatchSize), maxBatch));
   } else {
     exact = Math.min(FRAMEWORK_DEFAULT_BATCH, maxBatch);
   }
-  const batchSize =
-    bNoise !== undefined && context.stepTime ? roundBatch(context, bNoise, exact) : exact;
+  const batchSize = bNoise !== undefined && timed ? roundBatch(timed, bNoise, exact) : exact;
 
   // Learning rate and warmup.
   const rule = defaultLearningRateRule(input.optimizer, bNoise !== undefined);
@@ -290,7 +293,7 @@ export function recommend(input: RecommendationInput): Recommendation {
     targetNote?: string;
   } = {};
   if (input.targetLoss !== undefined && bNoise !== undefined) {
-    const estimate = minStepsToTarget(input, bNoise);
+    const estimate = minStepsToTarget(input, bNoise, input.targetLoss);
     if (estimate.minSteps !== undefined) {
       const model: NoiseModel = {
         bNoise,
@@ -339,10 +342,10 @@ export function recommend(input: RecommendationInput): Recommendation {
     name: 'framework-default',
     batchSize: Math.min(FRAMEWORK_DEFAULT_BATCH, input.datasetSize),
   });
-  const reference = bNoise !== undefined ? planFor(context, bNoise, batchSize) : undefined;
+  const reference = bNoise !== undefined && timed ? planFor(timed, bNoise, batchSize) : undefined;
   const candidates: Candidate[] = named.map(({ name, batchSize: b }) => {
-    const plan = bNoise !== undefined ? planFor(context, bNoise, b) : undefined;
-    if (!plan || !reference) return { name, batchSize: b };
+    if (bNoise === undefined || !timed || !reference) return { name, batchSize: b };
+    const plan = planFor(timed, bNoise, b);
     return {
       name,
       batchSize: b,
@@ -353,29 +356,29 @@ export function recommend(input: RecommendationInput): Recommendation {
   });
 
   const tradeOffs: string[] = [];
-  if (reference && bNoise !== undefined) {
+  if (reference && bNoise !== undefined && timed) {
     const seen = new Set<number>([batchSize]);
     for (const name of ['framework-default', 'memory-max', 'compute-optimal'] as const) {
       const candidate = candidates.find((c) => c.name === name);
       if (!candidate || seen.has(candidate.batchSize)) continue;
       seen.add(candidate.batchSize);
       tradeOffs.push(
-        describeTradeOff(reference, planFor(context, bNoise, candidate.batchSize)!).sentence,
+        describeTradeOff(reference, planFor(timed, bNoise, candidate.batchSize)).sentence,
       );
     }
   }
 
   // Confidence.
   let confidence: Recommendation['confidence'];
-  if (input.noise.kind === 'measured' && context.stepTime) {
+  if (input.noise.kind === 'measured' && timed) {
     const [low, high] = input.noise.ci;
     const ends = [low, high].filter((v) => v > 0 && Number.isFinite(v));
-    const range = ends.map((v) => timeOptimal(context, v).plan.globalBatch);
+    const range = ends.map((v) => timeOptimal(timed, v).plan.globalBatch);
     const penalty = Math.max(
       0,
       ...ends.map((v) => {
-        const best = timeOptimal(context, v).plan.seconds;
-        return planFor(context, v, batchSize)!.seconds / best - 1;
+        const best = timeOptimal(timed, v).plan.seconds;
+        return planFor(timed, v, batchSize).seconds / best - 1;
       }),
     );
     const level = penalty <= 0.1 ? 'high' : penalty <= 0.3 ? 'medium' : 'low';
