@@ -76,10 +76,8 @@ export function settingsFromFlags(command: Command): FindSettings {
   const key = issue?.path[0] as FindSettingKey | undefined;
   const flag = key !== undefined ? (flagOf(key)?.flag ?? key) : 'an option';
   const raw = key !== undefined ? (input as Record<string, unknown>)[key] : undefined;
-  const got =
-    issue?.code !== 'custom' && raw !== undefined && !Array.isArray(raw)
-      ? `, got "${String(raw)}"`
-      : '';
+  const complete = issue?.code === 'custom' && issue.params?.complete === true;
+  const got = !complete && raw !== undefined ? `, got "${String(raw)}"` : '';
   throw new BatchwiseError('invalid-option', `${flag} ${issue?.message ?? 'is invalid'}${got}`);
 }
 

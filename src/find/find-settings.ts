@@ -27,8 +27,14 @@ export interface FlagMeta {
 /** Settings and their flags: the schema's metadata, read back by the CLI. */
 export const flagRegistry = z.registry<FlagMeta>();
 
+/** A numeric string as its number; any other value as it is (the schema then says what is wrong). */
 const asNumber = (value: unknown) =>
-  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+    ? Number(value)
+    : value;
+
+/** An issue whose message says all (two settings, or the value itself): nothing more is quoted. */
+const COMPLETE = { code: 'custom', params: { complete: true } } as const;
 
 function numberSetting(what: string, check: (n: number) => boolean) {
   return z.preprocess(
@@ -64,7 +70,7 @@ function keyValues<V extends z.ZodType<number | string>>(value: V) {
         for (const pair of input) {
           const index = pair.indexOf('=');
           if (index <= 0) {
-            context.addIssue({ code: 'custom', message: `takes key=value, got "${pair}"` });
+            context.addIssue({ ...COMPLETE, message: `takes key=value, got "${pair}"` });
             return z.NEVER;
           }
           entries.push([pair.slice(0, index).trim(), asNumber(pair.slice(index + 1).trim())]);
@@ -76,7 +82,7 @@ function keyValues<V extends z.ZodType<number | string>>(value: V) {
       for (const [key, raw] of entries) {
         const parsed = value.safeParse(raw);
         if (!parsed.success) {
-          context.addIssue({ code: 'custom', message: `${key} must be a number, got "${raw}"` });
+          context.addIssue({ ...COMPLETE, message: `${key} must be a number, got "${raw}"` });
           return z.NEVER;
         }
         out[key] = parsed.data;
@@ -295,17 +301,17 @@ export const findSettingsSchema = z
   .superRefine((settings, context) => {
     if (settings.engine === 'command' && settings.cmd === undefined) {
       context.addIssue({
-        code: 'custom',
+        ...COMPLETE,
         path: ['engine'],
         message: 'command needs --cmd TEMPLATE',
       });
     }
     if (settings.engine !== 'command' && settings.cmd !== undefined) {
-      context.addIssue({ code: 'custom', path: ['cmd'], message: 'needs --engine command' });
+      context.addIssue({ ...COMPLETE, path: ['cmd'], message: 'needs --engine command' });
     }
     if (settings.fakeStepDelayMs > 0 && settings.engine !== 'fake') {
       context.addIssue({
-        code: 'custom',
+        ...COMPLETE,
         path: ['fakeStepDelayMs'],
         message: 'needs --engine fake',
       });
