@@ -275,8 +275,14 @@ export const findSettingsSchema = z
     ),
 
     // Constants of the measurement protocol (docs/measurement.md); no flag.
-    /** Batch sizes timed by the throughput probe, spread geometrically up to the ceiling. */
-    throughputBatchCount: positiveInteger().default(8),
+    throughputBatchCount: flag(
+      positiveInteger().default(8),
+      probes({
+        flag: '--throughput-batches',
+        value: '<n>',
+        help: 'batch sizes the throughput probe times, spread geometrically up to the memory ceiling',
+      }),
+    ),
     /** Warm-up steps discarded before timing each batch (hyperfine's protocol). */
     warmupSteps: nonNegativeInteger().default(2),
     /** At least this many timed steps and seconds per batch, at most maxSecondsPerBatch. */
