@@ -9,18 +9,25 @@ import { normalCdf, studentTQuantile } from './distributions.js';
 import type { GradientStatistics } from './gradient-norms.js';
 import { createRandom } from './random.js';
 import { type Smoothing, smoothingWeights } from './smoothing.js';
+import { type ScaleSample, stationaryWindowStart } from './stationary-window.js';
 import { quantile } from './statistics.js';
 
-/** One measurement: unbiased estimates at one point of training. */
+/** One measurement: unbiased estimates at one point of training, with the norms behind them. */
 export interface NoiseSample extends GradientStatistics {
-  readonly step?: number;
-  readonly loss?: number;
+  readonly step?: number | undefined;
+  readonly loss?: number | undefined;
+  /** The micro-batch squared norms and the accumulated one: the gradient's scale, for the window. */
+  readonly microSqNorms?: readonly number[] | undefined;
+  readonly accumulatedSqNorm?: number | undefined;
 }
 
 export type IntervalMethod = 'delta' | 'bootstrap';
 
 export interface NoiseScaleOptions {
-  /** How measurements are combined; default: bias-corrected EMA, beta 0.9. */
+  /**
+   * How measurements are combined; default: the stationary window (drift factor 2, at least 3
+   * measurements), which follows |G|^2 and tr(Sigma) as they fall during training.
+   */
   readonly smoothing?: Smoothing;
   /** Confidence level of the interval; default 0.95. */
   readonly confidence?: number;
@@ -46,6 +53,8 @@ interface EstimateCommon {
   readonly traceCovariance: WeightedEstimate;
   /** Kish effective sample size of the smoothing weights. */
   readonly effectiveSampleCount: number;
+  /** Measurements with weight: the window the estimate holds for (the latest ones). */
+  readonly windowSize?: number | undefined;
   /** Measurements used, and measurements skipped because a value was NaN or infinite. */
   readonly sampleCount: number;
   readonly skippedCount: number;
@@ -117,18 +126,45 @@ function weightedMoments(
 }
 
 /** B_simple = tr(Sigma)/|G|^2 from the smoothed means, with its confidence interval. */
+/** The default smoothing: the stationary window (docs/analysis.md, Gradient noise scale). */
+export const DEFAULT_NOISE_SMOOTHING: Smoothing = {
+  kind: 'stationary',
+  maxDriftFactor: 2,
+  minSize: 3,
+};
+
+/** The scale of a measurement for the stationary window: NaN when its norms are unknown. */
+function scaleOf(sample: NoiseSample): ScaleSample & GradientStatistics {
+  const micro = sample.microSqNorms;
+  return {
+    gradientSqNorm: sample.gradientSqNorm,
+    traceCovariance: sample.traceCovariance,
+    smallSqNorm:
+      micro && micro.length > 0 ? micro.reduce((s, x) => s + x, 0) / micro.length : Number.NaN,
+    bigSqNorm: sample.accumulatedSqNorm ?? Number.NaN,
+  };
+}
+
+/** Weights of the usable measurements under the smoothing (oldest first, summing to 1). */
+function weightsFor(usable: readonly NoiseSample[], smoothing: Smoothing): number[] {
+  if (smoothing.kind !== 'stationary') return smoothingWeights(usable.length, smoothing);
+  const start = stationaryWindowStart(usable.map(scaleOf), smoothing);
+  const size = usable.length - start;
+  return usable.map((_, i) => (i >= start ? 1 / size : 0));
+}
+
 export function estimateNoiseScale(
-  samples: readonly GradientStatistics[],
+  samples: readonly NoiseSample[],
   options: NoiseScaleOptions = {},
 ): NoiseScaleEstimate {
-  const smoothing = options.smoothing ?? { kind: 'ema', beta: 0.9 };
+  const smoothing = options.smoothing ?? DEFAULT_NOISE_SMOOTHING;
   const confidence = options.confidence ?? 0.95;
   if (!(confidence > 0 && confidence < 1)) {
     throw new BatchwiseError('invalid-option', `confidence must be in (0, 1), got ${confidence}`);
   }
   const interval = options.interval ?? 'delta';
   const usable = samples.filter(isUsable);
-  const weights = smoothingWeights(usable.length, smoothing);
+  const weights = weightsFor(usable, smoothing);
   // Only measurements with weight count (a window drops the old ones).
   const kept = usable.filter((_, i) => (weights[i] ?? 0) > 0);
   const keptWeights = weights.filter((w) => w > 0);
@@ -139,6 +175,7 @@ export function estimateNoiseScale(
     gradientSqNorm: { mean: moments.meanG, standardError: Math.sqrt(moments.varianceOfMeanG) },
     traceCovariance: { mean: moments.meanS, standardError: Math.sqrt(moments.varianceOfMeanS) },
     effectiveSampleCount,
+    windowSize: kept.length,
     sampleCount: usable.length,
     skippedCount: samples.length - usable.length,
     interval,

@@ -11,13 +11,22 @@ export type Smoothing =
   /** Equal weights over the last `size` measurements. */
   | { readonly kind: 'window'; readonly size: number }
   /** Equal weights over every measurement so far. */
-  | { readonly kind: 'all' };
+  | { readonly kind: 'all' }
+  /**
+   * Equal weights over the recent measurements whose gradient scale has not drifted by more
+   * than the factor (stationary-window.ts): chosen from the measurements' norms, so the
+   * estimator computes it (estimateNoiseScale); at least `minSize` measurements.
+   */
+  | { readonly kind: 'stationary'; readonly maxDriftFactor: number; readonly minSize: number };
 
 /**
  * Weights for `count` measurements (oldest first) that sum to 1. The EMA's raw weights sum to
  * 1 - beta^count; dividing by that is exactly the bias correction of an EMA started at zero.
  */
-export function smoothingWeights(count: number, smoothing: Smoothing): number[] {
+export function smoothingWeights(
+  count: number,
+  smoothing: Exclude<Smoothing, { kind: 'stationary' }>,
+): number[] {
   if (count <= 0) return [];
   switch (smoothing.kind) {
     case 'all':

@@ -66,6 +66,7 @@ const estimateCommon = {
   gradientSqNorm: weighted,
   traceCovariance: weighted,
   effectiveSampleCount: measured,
+  windowSize: z.number().optional(),
   sampleCount: z.number(),
   skippedCount: z.number(),
   interval: z.enum(['delta', 'bootstrap']),

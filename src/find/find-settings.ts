@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { OPTIMIZERS } from '../analysis/learning-rate.js';
+import type { Smoothing } from '../analysis/smoothing.js';
 import { ENGINE_NAMES } from '../engines/registry.js';
 import { MEMORY_SEARCH_STRATEGIES } from '../probes/memory-search.js';
 import { parseSizeBytes } from './parse-size.js';
@@ -293,8 +294,12 @@ export const findSettingsSchema = z
     noiseMicroBatchSize: positiveInteger().default(16),
     noiseMaxMicroBatchSize: positiveInteger().default(1024),
     noiseMicroBatches: positiveInteger().default(8),
-    /** Weight of the past in the exponential smoothing of |G|^2 and tr(Sigma). */
-    noiseSmoothingBeta: fraction().default(0.9),
+    /**
+     * The noise scale is estimated over the latest measurements whose gradient norms drift by at
+     * most this factor (at least noiseWindowMinSize of them): the stationary window.
+     */
+    noiseWindowDriftFactor: numberSetting('a number > 1', (n) => n > 1).default(2),
+    noiseWindowMinSize: positiveInteger().default(3),
     /** Memory trials predicted above this fraction of the budget run in a separate process. */
     isolateAboveFraction: fraction().default(0.8),
     /** The model search verifies this fraction below its predicted ceiling. */
@@ -333,4 +338,15 @@ export type FindSettingKey = keyof FindSettings;
 /** The flag metadata of a setting, or undefined for an internal constant. */
 export function flagOf(key: FindSettingKey): FlagMeta | undefined {
   return flagRegistry.get(findSettingsSchema.shape[key]);
+}
+
+/** The noise estimator's smoothing, from the settings: the stationary window. */
+export function noiseSmoothingOf(
+  settings: Pick<FindSettings, 'noiseWindowDriftFactor' | 'noiseWindowMinSize'>,
+): Smoothing {
+  return {
+    kind: 'stationary',
+    maxDriftFactor: settings.noiseWindowDriftFactor,
+    minSize: settings.noiseWindowMinSize,
+  };
 }

@@ -4,6 +4,7 @@
 
 import type { StepRecord, TrainingSession } from '../engines/engine.js';
 import type { ProbeEvent } from '../find/find-events.js';
+import { noiseSmoothingOf } from '../find/find-settings.js';
 import type { ResolvedFindConfig } from '../find/resolve-config.js';
 import { type MemorySearchResult, type MemoryTrial, searchMemoryCeiling } from './memory-search.js';
 import { type NoiseProbeResult, probeNoise } from './noise-probe.js';
@@ -115,7 +116,7 @@ export async function runFindProbes(
     measurements: settings.noiseMeasurements,
     maxSeconds: settings.noiseMaxSeconds,
     estimator: {
-      smoothing: { kind: 'ema', beta: settings.noiseSmoothingBeta },
+      smoothing: noiseSmoothingOf(settings),
       confidence: settings.confidenceLevel,
     },
     ...withSignal,

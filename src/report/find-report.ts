@@ -4,6 +4,7 @@
 import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { StepTimeFit } from '../analysis/step-time.js';
 import type { EngineInfo, WorkloadInfo } from '../engines/engine.js';
+import { noiseSmoothingOf } from '../find/find-settings.js';
 import type { ResolvedFindConfig } from '../find/resolve-config.js';
 import type { Recommendation } from '../planner/recommend.js';
 import type { FindEvidence } from '../probes/find-probes.js';
@@ -180,7 +181,7 @@ export function buildFindReport(input: FindReportInput): FindReport {
       microBatchSize: noise?.measurements[0]?.microBatchSize ?? settings.noiseMicroBatchSize,
       microBatches: noise?.measurements[0]?.microSqNorms.length ?? settings.noiseMicroBatches,
       measureEvery: settings.noiseMeasureEvery,
-      smoothing: describeSmoothing({ kind: 'ema', beta: settings.noiseSmoothingBeta }),
+      smoothing: describeSmoothing(noiseSmoothingOf(settings)),
       bSimple: final
         ? noiseScaleSummary(final)
         : {

@@ -28,6 +28,8 @@ export interface TrajectoryPointSummary {
 export function describeSmoothing(smoothing: Smoothing): string {
   if (smoothing.kind === 'ema') return `ema(beta=${smoothing.beta})`;
   if (smoothing.kind === 'window') return `window(${smoothing.size})`;
+  if (smoothing.kind === 'stationary')
+    return `stationary window (drift at most ${smoothing.maxDriftFactor}x, at least ${smoothing.minSize})`;
   return 'all';
 }
 
