@@ -300,6 +300,8 @@ export const findSettingsSchema = z
      */
     noiseWindowDriftFactor: numberSetting('a number > 1', (n) => n > 1).default(2),
     noiseWindowMinSize: positiveInteger().default(3),
+    /** Still not measurable after the planned measurements: up to this many times as many. */
+    noiseExtraMeasurementsFactor: positiveInteger().default(4),
     /** Memory trials predicted above this fraction of the budget run in a separate process. */
     isolateAboveFraction: fraction().default(0.8),
     /** The model search verifies this fraction below its predicted ceiling. */

@@ -114,6 +114,7 @@ export async function runFindProbes(
     microBatches,
     measureEvery: settings.noiseMeasureEvery,
     measurements: settings.noiseMeasurements,
+    maxMeasurements: settings.noiseMeasurements * settings.noiseExtraMeasurementsFactor,
     maxSeconds: settings.noiseMaxSeconds,
     estimator: {
       smoothing: noiseSmoothingOf(settings),

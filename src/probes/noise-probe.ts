@@ -42,6 +42,11 @@ export interface NoiseProbeOptions {
   readonly measureEvery: number;
   /** Measurements to take (the run trains measureEvery × (count − 1) steps). */
   readonly measurements: number;
+  /**
+   * While the noise scale is still not measurable after `measurements`, keep measuring within
+   * maxSeconds up to this many in all; default: no more than planned.
+   */
+  readonly maxMeasurements?: number;
   readonly estimator?: NoiseScaleOptions;
   readonly signal?: AbortSignal;
   readonly onMeasurement?: (measurement: NoiseMeasurement, estimate: NoiseScaleEstimate) => void;
@@ -125,9 +130,19 @@ export async function probeNoise(
   let microBatchSize = options.microBatchSize;
   let lastIntervalSeconds = 0;
   let stoppedEarly: string | undefined;
-  for (let i = 0; i < options.measurements; i++) {
+  let latest: NoiseScaleEstimate | undefined;
+  // Measure until measurable: past the planned measurements, a noise scale that is still not
+  // measurable keeps the run going (later in training, with B_big still growing) while time is
+  // left, up to maxMeasurements.
+  const mostMeasurements =
+    options.maxSeconds !== undefined
+      ? Math.max(options.measurements, options.maxMeasurements ?? options.measurements)
+      : options.measurements;
+  for (let i = 0; i < mostMeasurements; i++) {
+    if (i >= options.measurements && latest?.kind !== 'not-measurable') break;
     if (options.maxSeconds !== undefined && seconds >= options.maxSeconds && i > 0) {
-      stoppedEarly = `stopped after ${measurements.length} of ${options.measurements} measurements: the ${options.maxSeconds} s time limit was reached`;
+      if (i < options.measurements)
+        stoppedEarly = `stopped after ${measurements.length} of ${options.measurements} measurements: the ${options.maxSeconds} s time limit was reached`;
       break;
     }
     if (i > 0) {
@@ -158,6 +173,7 @@ export async function probeNoise(
     const measurement = measurementOf(values);
     measurements.push(measurement);
     const estimate = estimateNoiseScale(measurements, options.estimator);
+    latest = estimate;
     options.onMeasurement?.(measurement, estimate);
     // Grow B_big while the signal is too weak, but never make one measurement cost more than
     // three training intervals (or 1 s): on a slow model a huge B_big would starve the run.
@@ -175,6 +191,12 @@ export async function probeNoise(
   }
   const trajectory = noiseScaleTrajectory(measurements, options.estimator);
   const final = trajectory.at(-1)?.estimate ?? estimateNoiseScale([], options.estimator);
+  if (!failure && !stoppedEarly && measurements.length > options.measurements) {
+    stoppedEarly =
+      final.kind === 'measured'
+        ? `not measurable after the ${options.measurements} planned measurements: measured ${measurements.length - options.measurements} more, later in training and with larger batches, until it was`
+        : `still not measurable after ${measurements.length} measurements (${options.measurements} planned, then more while time was left): raise --noise-seconds, or start from a lower loss`;
+  }
   return {
     outcome: failure?.kind ?? 'ok',
     ...(failure ? { message: failure.message } : stoppedEarly ? { message: stoppedEarly } : {}),

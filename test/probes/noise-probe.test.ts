@@ -122,3 +122,42 @@ describe('noise probe limits', () => {
     expect(sizes.every((s, i) => i === 0 || s >= sizes[i - 1]!)).toBe(true);
   });
 });
+
+describe('noise probe: measure until measurable', () => {
+  const options = {
+    trainBatchSize: 8,
+    microBatchSize: 4,
+    microBatches: 8,
+    measureEvery: 1,
+    // One planned measurement cannot judge its own spread: never measurable on its own.
+    measurements: 1,
+  };
+
+  it('keeps measuring past the plan, within the time limit, until the noise scale is measured', async () => {
+    const session = await createFakeEngine({ dimension: 10, deltaNorm: 1, noiseStd: 1 }).open(spec);
+    const result = await probeNoise(session, { ...options, maxSeconds: 600, maxMeasurements: 40 });
+    expect(result.final.kind).toBe('measured');
+    expect(result.measurements.length).toBeGreaterThan(1);
+    expect(result.measurements.length).toBeLessThanOrEqual(40);
+    expect(result.message).toMatch(/measured \d+ more, later in training/);
+  });
+
+  it('takes only the plan without a time limit, and says when even the extra ones did not do', async () => {
+    const planned = await probeNoise(
+      await createFakeEngine({ dimension: 10, deltaNorm: 1, noiseStd: 1 }).open(spec),
+      { ...options, maxMeasurements: 40 },
+    );
+    expect(planned.measurements).toHaveLength(1);
+    expect(planned.final.kind).toBe('not-measurable');
+    // Pure noise, no signal: |G|^2 = 0 is never significantly above zero.
+    const noSignal = await probeNoise(
+      await createFakeEngine({ dimension: 10, deltaNorm: 0, noiseStd: 1 }).open({
+        ...spec,
+        learningRate: 0,
+      }),
+      { ...options, maxSeconds: 600, maxMeasurements: 6 },
+    );
+    expect(noSignal.measurements).toHaveLength(6);
+    expect(noSignal.message).toMatch(/still not measurable after 6 measurements/);
+  });
+});
