@@ -38,9 +38,7 @@ export function confidenceStatement(decision: {
       'B_simple predicts the critical batch only to within about an order of magnitude (McCandlish et al. 2018), so treat the choice as a well-founded starting point.'
     );
   }
-  return basis === 'time-optimal-lower-bound'
-    ? 'The noise scale is known only from below, so the batch may be too small: measure longer for a firmer answer.'
-    : 'Without a measured noise scale the batch rests on throughput alone: measure longer for a statistically grounded answer.';
+  return `Without a measured noise scale batch ${batchSize} stays within 2x of yours (${basis}): measure longer (--noise-seconds) for a statistically grounded answer.`;
 }
 
 export function explainChoice(decision: {
@@ -56,11 +54,9 @@ export function explainChoice(decision: {
 }): string[] {
   const { basis, batchSize, maxBatch } = decision;
   const why =
-    basis === 'time-optimal' || basis === 'time-optimal-lower-bound'
+    basis === 'time-optimal'
       ? `Time to the target is steps × seconds per step, S(B)·t(B); batch ${batchSize} makes it least within the memory ceiling of ${maxBatch}.`
-      : basis === 'throughput-saturation'
-        ? `Batch ${batchSize} is where throughput reaches 90% of its peak, within the memory ceiling of ${maxBatch}.`
-        : `Batch ${batchSize} is the framework default, kept for lack of evidence.`;
+      : `Batch ${batchSize} stays near yours (batch ${decision.baseBatchSize}, at most 2x, toward where throughput saturates): with no measured noise scale, nothing supports a larger change.`;
   return [
     describeNoise(decision.noise),
     why,

@@ -67,11 +67,15 @@ export interface Candidate {
   readonly relativeExamples?: number;
 }
 
-export type RecommendationBasis =
-  | 'time-optimal'
-  | 'time-optimal-lower-bound'
-  | 'throughput-saturation'
-  | 'framework-default';
+/**
+ * time-optimal: from the measured noise scale and step time. conservative: the noise scale was
+ * not measured (a lower bound is not a measurement), so the batch stays near the user's own
+ * (`--lr-batch`), growing at most 2x toward the throughput saturation, with the square-root rule.
+ */
+export type RecommendationBasis = 'time-optimal' | 'conservative';
+
+/** The most a conservative recommendation grows the user's batch. */
+const CONSERVATIVE_GROWTH = 2;
 
 export interface Recommendation {
   readonly batchSize: number;
@@ -225,15 +229,15 @@ export function recommend(input: RecommendationInput): Recommendation {
   if (input.noise.kind === 'measured') {
     bNoise = input.noise.value;
     basis = 'time-optimal';
-  } else if (input.noise.lowerBound !== undefined) {
-    bNoise = input.noise.lowerBound;
-    basis = 'time-optimal-lower-bound';
-    diagnostics.push(
-      `noise scale not measurable yet (${input.noise.reason}); using its lower bound ${Math.round(bNoise)}`,
-    );
   } else {
-    basis = input.saturationBatchSize !== undefined ? 'throughput-saturation' : 'framework-default';
-    diagnostics.push(`noise scale not measurable yet: ${input.noise.reason}`);
+    basis = 'conservative';
+    const bound =
+      input.noise.lowerBound !== undefined
+        ? ` (it is at least ${Math.round(input.noise.lowerBound)}, a bound, not a measurement)`
+        : '';
+    diagnostics.push(
+      `noise scale not measurable: ${input.noise.reason}${bound}; the batch stays near yours — a longer --noise-seconds (or more --noise-measurements) would measure it`,
+    );
   }
   if (input.optimizer === 'adam' || input.optimizer === 'adamw') {
     diagnostics.push(
@@ -267,15 +271,21 @@ export function recommend(input: RecommendationInput): Recommendation {
         note: `the unconstrained optimum ${unconstrained} exceeds the memory ceiling ${maxBatch}: gradient accumulation reaches it without a speed gain on one device; ${devices} data-parallel devices of this kind would run it at micro-batch ${Math.floor(unconstrained / devices)}`,
       };
     }
-  } else if (basis === 'throughput-saturation' && input.saturationBatchSize !== undefined) {
-    exact = Math.max(1, Math.min(Math.round(input.saturationBatchSize), maxBatch));
   } else {
-    exact = Math.min(FRAMEWORK_DEFAULT_BATCH, maxBatch);
+    const yours = Math.max(1, Math.min(input.learningRateBatchSize, maxBatch));
+    const saturation = input.saturationBatchSize;
+    exact =
+      saturation !== undefined && Number.isFinite(saturation) && saturation > yours
+        ? Math.min(Math.round(saturation), CONSERVATIVE_GROWTH * yours, maxBatch)
+        : yours;
   }
   const batchSize = bNoise !== undefined && timed ? roundBatch(timed, bNoise, exact) : exact;
 
   // Learning rate and warmup.
-  const rule = defaultLearningRateRule(input.optimizer, bNoise !== undefined);
+  const rule =
+    basis === 'conservative'
+      ? 'sqrt'
+      : defaultLearningRateRule(input.optimizer, bNoise !== undefined);
   const scaled = scaleLearningRate({
     rule,
     baseLearningRate: input.learningRate,

@@ -120,7 +120,7 @@ describe('analyzeLogs', () => {
     const analysis = analyzeLogs([await readTrainingLog(file)], { warmupSteps: 0 });
     expect(analysis.noise.final.kind).toBe('not-measurable');
     expect(analysis.messages.join('\n')).toMatch(/no gradient squared norms/);
-    expect(analysis.recommendation?.basis).toBe('throughput-saturation');
+    expect(analysis.recommendation?.basis).toBe('conservative');
   });
 
   it('the report: schema version, non-finite numbers as null, Markdown', async () => {

@@ -73,7 +73,7 @@ describe('recommendation', () => {
     expect(r.beyondMemory!.note).toMatch(/exceeds the memory ceiling 64/);
   });
 
-  it('uses the lower bound when the noise scale is not measurable yet', () => {
+  it("never recommends from a lower bound: stays near the user's batch", () => {
     const noise: NoiseScaleEstimate = {
       ...measured(0, 0, 0),
       kind: 'not-measurable',
@@ -81,21 +81,29 @@ describe('recommendation', () => {
       lowerBound: 400,
     };
     const r = recommend({ ...base, noise });
-    expect(r.basis).toBe('time-optimal-lower-bound');
+    expect(r.basis).toBe('conservative');
+    expect(r.batchSize).toBeLessThanOrEqual(2 * base.learningRateBatchSize);
     expect(r.confidence.level).toBe('low');
-    expect(r.diagnostics.join(' ')).toMatch(/lower bound 400/);
+    expect(r.diagnostics.join(' ')).toMatch(/at least 400, a bound, not a measurement/);
+    expect(r.diagnostics.join(' ')).toMatch(/--noise-seconds/);
   });
 
-  it('falls back to throughput saturation without any noise evidence', () => {
+  it('without noise evidence grows the batch at most 2x toward saturation, square-root rule', () => {
     const noise: NoiseScaleEstimate = {
       ...measured(0, 0, 0),
       kind: 'not-measurable',
       reason: 'no usable measurement',
     };
     const r = recommend({ ...base, noise });
-    expect(r.basis).toBe('throughput-saturation');
-    expect(r.batchSize).toBe(450);
-    expect(r.learningRateRule).toBe('linear');
+    expect(r.basis).toBe('conservative');
+    // Saturation at 450 is far beyond the user's batch: 2x, not 14x.
+    expect(r.batchSize).toBe(2 * base.learningRateBatchSize);
+    expect(r.learningRateRule).toBe('sqrt');
+    expect(r.learningRate).toBeCloseTo(base.learningRate * Math.SQRT2, 12);
+    const { saturationBatchSize: _saturation, ...unsaturated } = base;
+    const none = recommend({ ...unsaturated, noise });
+    expect(none.batchSize).toBe(base.learningRateBatchSize);
+    expect(none.learningRate).toBeCloseTo(base.learningRate, 12);
   });
 
   it('estimates steps and epochs to the target from the measured run', () => {
