@@ -4,6 +4,7 @@
 
 import type { LearningRateRule } from '../analysis/learning-rate.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import { NOTABLE_GROWTH, type NoiseTrend } from '../analysis/noise-trend.js';
 import type { RecommendationBasis } from './recommend.js';
 
 const percent = (confidence: number) => `${Math.round(confidence * 100)}%`;
@@ -26,11 +27,16 @@ export function confidenceStatement(decision: {
   /** The best batch over the noise scale's interval, and the worst slow-down of `batchSize`. */
   readonly batchRange?: readonly [number, number];
   readonly penalty?: number;
+  readonly trend?: NoiseTrend;
 }): string {
-  const { noise, basis, batchSize, batchRange, penalty } = decision;
+  const { noise, basis, batchSize, batchRange, penalty, trend } = decision;
   if (batchRange && penalty !== undefined) {
     const interval = `the noise scale's ${percent(noise.confidence)} interval`;
+    const rising = trend?.rising
+      ? 'The noise scale was still rising when the measurement ended, so the best batch later in training is larger. '
+      : '';
     return (
+      rising +
       (batchRange[0] === batchRange[1]
         ? `Anywhere in ${interval} the best batch is ${batchRange[0]}. `
         : `Anywhere in ${interval} the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
@@ -41,7 +47,30 @@ export function confidenceStatement(decision: {
   return `Without a measured noise scale batch ${batchSize} stays within 2x of yours (${basis}): measure longer (--noise-seconds) for a statistically grounded answer.`;
 }
 
+/** Where the estimate holds, and how much it grew over the run (B_noise grows as the loss falls). */
+function describeTrend(trend: NoiseTrend | undefined): string[] {
+  if (!trend) return [];
+  const lines: string[] = [];
+  if (trend.lossAtEstimate !== undefined) {
+    lines.push(
+      `The noise scale, and so this batch, holds for the training state at loss ${trend.lossAtEstimate.toPrecision(3)} (the last measurements); it grows as the loss falls (McCandlish et al. 2018).`,
+    );
+  }
+  const growth = trend.growth;
+  if (growth && growth.to / growth.from >= NOTABLE_GROWTH) {
+    const losses =
+      growth.fromLoss !== undefined && growth.toLoss !== undefined
+        ? ` while the loss fell from ${growth.fromLoss.toPrecision(3)} to ${growth.toLoss.toPrecision(3)}`
+        : '';
+    lines.push(
+      `B_simple grew ${(growth.to / growth.from).toFixed(1)}x over the measured run (${Math.round(growth.from)} to ${Math.round(growth.to)})${losses}: a batch that grows with training (start smaller, end larger) would follow it.`,
+    );
+  }
+  return lines;
+}
+
 export function explainChoice(decision: {
+  readonly trend?: NoiseTrend;
   readonly noise: NoiseScaleEstimate;
   readonly basis: RecommendationBasis;
   readonly batchSize: number;
@@ -59,6 +88,7 @@ export function explainChoice(decision: {
       : `Batch ${batchSize} stays near yours (batch ${decision.baseBatchSize}, at most 2x, toward where throughput saturates): with no measured noise scale, nothing supports a larger change.`;
   return [
     describeNoise(decision.noise),
+    ...describeTrend(decision.trend),
     why,
     `Learning rate ${decision.learningRate.toPrecision(3)}: ${decision.baseLearningRate} at batch ${decision.baseBatchSize} scaled by the ${decision.rule} rule (${decision.ruleSource}).`,
   ];

@@ -1,6 +1,7 @@
 // Turns what `find` measured into the planner's input and runs it: the memory ceiling, the step
 // time model from the throughput fit, the noise scale and the loss history.
 
+import { noiseTrend } from '../analysis/noise-trend.js';
 import type { WorkloadInfo } from '../engines/engine.js';
 import type { FindEvidence } from '../probes/find-probes.js';
 import { type Recommendation, recommend } from './recommend.js';
@@ -68,6 +69,7 @@ export function recommendFromEvidence(
     ...(stepTime ? { stepTime } : {}),
     ...(saturation !== undefined ? { saturationBatchSize: saturation } : {}),
     noise,
+    ...(evidence.noise ? { noiseTrend: noiseTrend(evidence.noise.trajectory) } : {}),
     lossHistory: evidence.steps.map((s, i) => ({ step: i, batchSize: s.batchSize, loss: s.loss })),
     ...(options.targetLoss !== undefined ? { targetLoss: options.targetLoss } : {}),
   });

@@ -19,6 +19,7 @@ import {
   type WarmupSuggestion,
 } from '../analysis/learning-rate.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
+import type { NoiseTrend } from '../analysis/noise-trend.js';
 import { type NoiseModel, stepsToTarget } from '../analysis/time-to-target.js';
 import { describeTradeOff } from '../analysis/trade-off.js';
 import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
@@ -45,6 +46,8 @@ export interface RecommendationInput {
   /** Throughput saturation batch from the step-time fit. */
   readonly saturationBatchSize?: number;
   readonly noise: NoiseScaleEstimate;
+  /** What the noise trajectory says beyond its last value (analysis/noise-trend.ts). */
+  readonly noiseTrend?: NoiseTrend;
   /** Every training step taken while measuring, in order. */
   readonly lossHistory: readonly LossPoint[];
   readonly targetLoss?: number;
@@ -391,7 +394,9 @@ export function recommend(input: RecommendationInput): Recommendation {
         return planFor(timed, v, batchSize).seconds / best - 1;
       }),
     );
-    const level = penalty <= 0.1 ? 'high' : penalty <= 0.3 ? 'medium' : 'low';
+    const byPenalty = penalty <= 0.1 ? 'high' : penalty <= 0.3 ? 'medium' : 'low';
+    // A noise scale still rising at the end of the run will be larger where training goes next.
+    const level = input.noiseTrend?.rising && byPenalty === 'high' ? 'medium' : byPenalty;
     const batchRange: [number, number] = [
       Math.min(...range, batchSize),
       Math.max(...range, batchSize),
@@ -404,6 +409,7 @@ export function recommend(input: RecommendationInput): Recommendation {
         batchSize,
         batchRange,
         penalty,
+        ...(input.noiseTrend ? { trend: input.noiseTrend } : {}),
       }),
       batchRange,
     };
@@ -414,6 +420,7 @@ export function recommend(input: RecommendationInput): Recommendation {
     };
   }
   const explanation = explainChoice({
+    ...(input.noiseTrend ? { trend: input.noiseTrend } : {}),
     noise: input.noise,
     basis,
     batchSize,
