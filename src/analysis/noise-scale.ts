@@ -19,6 +19,7 @@ export interface NoiseSample extends GradientStatistics {
   /** The micro-batch squared norms and the accumulated one: the gradient's scale, for the window. */
   readonly microSqNorms?: readonly number[] | undefined;
   readonly accumulatedSqNorm?: number | undefined;
+  readonly microBatchSize?: number | undefined;
 }
 
 export type IntervalMethod = 'delta' | 'bootstrap';
@@ -142,6 +143,7 @@ function scaleOf(sample: NoiseSample): ScaleSample & GradientStatistics {
     smallSqNorm:
       micro && micro.length > 0 ? micro.reduce((s, x) => s + x, 0) / micro.length : Number.NaN,
     bigSqNorm: sample.accumulatedSqNorm ?? Number.NaN,
+    microBatchSize: sample.microBatchSize,
   };
 }
 

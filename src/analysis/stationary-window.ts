@@ -20,6 +20,11 @@ export interface ScaleSample {
   readonly smallSqNorm: number;
   /** Squared norm of the big-batch (accumulated) gradient: |G|^2 + tr(Sigma)/B. */
   readonly bigSqNorm: number;
+  /**
+   * b: the norms depend on it, so their drift is judged among measurements of one micro-batch
+   * size (a probe that grows its micro-batch does not end the window by that alone).
+   */
+  readonly microBatchSize?: number | undefined;
 }
 
 export interface StationaryWindowOptions {
@@ -73,6 +78,19 @@ export function driftFactor(logs: readonly number[]): number {
  * norms drift by at most the factor. Measurements whose norms are not positive and finite are
  * not judged (they are skipped by the estimator anyway) and never end the window on their own.
  */
+/** True when the norms of any one micro-batch size drift by more than the factor. */
+function scaleDrifts(window: readonly ScaleSample[], maxDrift: number): boolean {
+  const bySize = new Map<number | undefined, ScaleSample[]>();
+  for (const s of window)
+    bySize.set(s.microBatchSize, [...(bySize.get(s.microBatchSize) ?? []), s]);
+  for (const group of bySize.values()) {
+    const small = group.map((s) => Math.log(s.smallSqNorm));
+    const big = group.map((s) => Math.log(s.bigSqNorm));
+    if (driftFactor(small) > maxDrift || driftFactor(big) > maxDrift) return true;
+  }
+  return false;
+}
+
 export function stationaryWindowStart(
   samples: readonly (ScaleSample & GradientStatistics)[],
   options: StationaryWindowOptions = {},
@@ -88,10 +106,7 @@ export function stationaryWindowStart(
   let start = Math.max(0, n - minSize);
   while (start > 0) {
     const window = samples.slice(start - 1);
-    const withScale = window.filter(scaled);
-    const small = withScale.map((s) => Math.log(s.smallSqNorm));
-    const big = withScale.map((s) => Math.log(s.bigSqNorm));
-    if (driftFactor(small) > maxDrift || driftFactor(big) > maxDrift) break;
+    if (scaleDrifts(window.filter(scaled), maxDrift)) break;
     const estimates = window.filter(finite);
     if (
       hasTrend(
