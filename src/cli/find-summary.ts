@@ -14,6 +14,7 @@ export function renderFindSummary(report: FindReport): string {
       `${w.parameterCount.toLocaleString('en-US')} parameters) · ${report.engine.name} on ${report.engine.backend} · ${report.status}`,
     '',
   );
+  if (report.data) lines.push(`  Inputs: ${report.data.statement}`);
   for (const message of report.messages) lines.push(`  ! ${message}`);
   const r = report.recommendation;
   if (!r) {

@@ -12,6 +12,7 @@ import {
   float32Builder,
   labelProblem,
   requireClassData,
+  withFeatureStatistics,
 } from './dataset.js';
 import { readTextLines } from './text.js';
 
@@ -46,11 +47,15 @@ export function parseCsvRecord(text: string): string[] | undefined {
 }
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
 
 /** The float32 value of a decimal number, or why it is not one (for `column "x" ...`). */
 export function parseFeature(text: string): number | string {
   const trimmed = text.trim();
   if (trimmed === '') return 'is empty (missing values are not supported)';
+  if (NON_FINITE.test(trimmed)) {
+    return `is ${quote(trimmed)}: a NaN or infinite input poisons every gradient; remove the row or fill in the value`;
+  }
   if (!DECIMAL.test(trimmed)) return `is not a number (${quote(trimmed)})`;
   const value = Number(trimmed);
   if (!Number.isFinite(Math.fround(value))) {
@@ -168,11 +173,12 @@ export async function loadCsv(path: string, options: TableOptions = {}): Promise
     targets,
     target: { kind: 'classes', classes: classNames.length },
     classNames,
+    featureNames: columns.filter((_, i) => i !== labelIndex),
   };
   requireClassData(path, dataset, {
     row: 'data row',
     labelKind: 'column',
     labelName: defined(columns[labelIndex], 'columns[labelIndex]'),
   });
-  return dataset;
+  return withFeatureStatistics(dataset);
 }

@@ -10,6 +10,7 @@ import { type Stats, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { BatchwiseError } from '../errors.js';
 import { elideMiddle, quoteText } from '../terminal-text.js';
+import { computeFeatureStatistics, type FeatureStatistics } from './feature-statistics.js';
 
 /** What the model predicts for each example. */
 export type DatasetTarget =
@@ -37,6 +38,27 @@ export interface Dataset {
   readonly paddingId?: number;
   /** For class targets: the name of each class id when known (label values read from a file). */
   readonly classNames?: readonly string[];
+  /** For float32 inputs: per-feature statistics, computed once by the loader. */
+  readonly featureStatistics?: FeatureStatistics;
+  /** The name of each input feature when known (CSV columns, JSONL fields). */
+  readonly featureNames?: readonly string[];
+}
+
+/** The dataset with its per-feature statistics (float32 inputs only; token ids have none). */
+export function withFeatureStatistics(dataset: Dataset): Dataset {
+  if (dataset.inputDtype !== 'float32' || !(dataset.inputs instanceof Float32Array)) return dataset;
+  const featureStatistics = computeFeatureStatistics(
+    dataset.inputs,
+    dataset.size,
+    valuesPerExample(dataset),
+  );
+  return { ...dataset, featureStatistics };
+}
+
+/** A feature's name for messages: its column or field, else `feature j` (0-based). */
+export function featureName(dataset: Pick<Dataset, 'featureNames'>, j: number): string {
+  const name = dataset.featureNames?.[j];
+  return name !== undefined ? quoteText(name) : `feature ${j}`;
 }
 
 /** Values per example of the input. */

@@ -10,7 +10,13 @@ import { endianness } from 'node:os';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { BatchwiseError, requireInteger } from '../errors.js';
-import { type Dataset, dataError, requireRegularFile, unreadableFileError } from './dataset.js';
+import {
+  type Dataset,
+  dataError,
+  requireRegularFile,
+  unreadableFileError,
+  withFeatureStatistics,
+} from './dataset.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -189,7 +195,7 @@ export async function loadIdxPair(
     const range = max > min ? max - min : 1;
     for (let i = 0; i < pixels.length; i++) inputs[i] = (pixels[i]! - min) / range;
   }
-  return {
+  return withFeatureStatistics({
     name: imagesPath,
     size,
     inputShape,
@@ -197,5 +203,5 @@ export async function loadIdxPair(
     inputs,
     targets: Int32Array.from(labels.data.subarray(0, size)),
     target: { kind: 'classes', classes },
-  };
+  });
 }

@@ -10,6 +10,7 @@ import {
   float32Builder,
   labelProblem,
   requireClassData,
+  withFeatureStatistics,
 } from './dataset.js';
 import { readTextLines } from './text.js';
 
@@ -150,7 +151,11 @@ export async function loadJsonl(path: string, options: TableOptions = {}): Promi
     targets,
     target: { kind: 'classes', classes: classNames.length },
     classNames,
+    featureNames:
+      layout.kind === 'array'
+        ? Array.from({ length: layout.width }, (_, i) => `${layout.field}[${i}]`)
+        : layout.names,
   };
   requireClassData(path, dataset, { row: 'record', labelKind: 'field', labelName: label });
-  return dataset;
+  return withFeatureStatistics(dataset);
 }

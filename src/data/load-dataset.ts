@@ -66,7 +66,7 @@ function readOptions(
     if (kind === undefined) {
       throw new BatchwiseError(
         'invalid-option',
-        `unknown option "${name}" for data "${data}" (accepted: ${accepted.length > 0 ? accepted.join(', ') : 'none'})`,
+        `unknown option "${name}" for data "${data}" (accepted: ${accepted.length > 0 ? accepted.join(', ') : 'none'}; for any data: normalize)`,
       );
     }
     if (kind === 'string') {

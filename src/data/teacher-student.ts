@@ -8,7 +8,7 @@
 
 import { createRandom } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
-import type { Dataset } from './dataset.js';
+import { type Dataset, withFeatureStatistics } from './dataset.js';
 
 export interface TeacherStudentOptions {
   /** Default 8192. */
@@ -89,7 +89,7 @@ export function teacherStudentDataset(options: TeacherStudentOptions): Dataset {
     if (flip < labelNoise) targets[n] = replacement;
   }
 
-  return {
+  return withFeatureStatistics({
     name: 'synthetic',
     size: examples,
     inputShape: [features],
@@ -97,5 +97,5 @@ export function teacherStudentDataset(options: TeacherStudentOptions): Dataset {
     inputs,
     targets,
     target: { kind: 'classes', classes },
-  };
+  });
 }

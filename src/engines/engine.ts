@@ -4,6 +4,7 @@
 // exceptions are for misuse and bad input (BatchwiseError).
 
 import type { OptimizerKind } from '../analysis/learning-rate.js';
+import type { DataSummary } from '../data/normalize.js';
 
 /** A workload as plain JSON, so that a child process can open the same one. */
 export interface WorkloadSpec {
@@ -42,6 +43,11 @@ export interface WorkloadInfo {
   readonly learningRate: number;
   /** Tokens per example for sequence data (real, non-padding target tokens on average). */
   readonly tokensPerExample?: number;
+  /**
+   * Numeric inputs: their statistics, the normalisation applied and the warnings about them
+   * (the report's `data` section; the warnings also join its messages).
+   */
+  readonly dataSummary?: DataSummary;
 }
 
 export interface StepRecord {

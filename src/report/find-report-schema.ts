@@ -109,6 +109,25 @@ const trajectoryPoint = z.strictObject({
   lowerBound: num.optional(),
 });
 
+/** Numeric inputs: statistics before normalisation, the normalisation applied, the warnings. */
+const dataSection = z.strictObject({
+  features: z.number(),
+  normalization: z.enum(['standard', 'minmax', 'none']),
+  normalizationSource: z.enum(['default', 'option']),
+  normalizationScope: z.enum(['feature', 'channel']).optional(),
+  statement: z.string(),
+  statistics: z.strictObject({
+    min: num,
+    max: num,
+    mean: num,
+    std: num,
+    unscaledFeatures: z.number(),
+    constantFeatures: z.number(),
+    nonFiniteValues: z.number(),
+  }),
+  warnings: z.array(z.string()),
+});
+
 const candidate = z.strictObject({
   name: z.string(),
   batchSize: z.number(),
@@ -137,6 +156,8 @@ export const findReportSchema = z.strictObject({
     tokensPerExample: num.optional(),
     seed: z.number(),
   }),
+  /** Absent for token data and for engines that do not load the data themselves. */
+  data: dataSection.optional(),
   engine: z.strictObject({
     name: z.string(),
     backend: z.string(),

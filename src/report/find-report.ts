@@ -109,12 +109,18 @@ export function buildFindReport(input: FindReportInput): FindReport {
       ? 'complete'
       : 'failed';
   const final = noise?.final;
+  const data = input.workload.dataSummary;
   return {
     schemaVersion: FIND_REPORT_SCHEMA_VERSION,
     tool: { name: 'batchwise', version: input.version },
     createdAt: input.createdAt,
     status,
-    messages: [...(input.messages ?? []), ...config.notes, ...evidence.messages],
+    messages: [
+      ...(input.messages ?? []),
+      ...(data?.warnings ?? []),
+      ...config.notes,
+      ...evidence.messages,
+    ],
     command: [...input.command],
     workload: {
       model: input.workload.model,
@@ -130,6 +136,19 @@ export function buildFindReport(input: FindReportInput): FindReport {
         : {}),
       seed: settings.seed,
     },
+    ...(data
+      ? {
+          data: {
+            features: data.features,
+            normalization: data.normalization,
+            normalizationSource: data.normalizationSource,
+            ...(data.normalizationScope ? { normalizationScope: data.normalizationScope } : {}),
+            statement: data.statement,
+            statistics: { ...data.statistics },
+            warnings: [...data.warnings],
+          },
+        }
+      : {}),
     engine: {
       name: input.engine.name,
       backend: input.engine.backend,

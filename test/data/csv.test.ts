@@ -86,6 +86,16 @@ describe('loadCsv', () => {
       (p) => `${p}:4: column "x3" is not a number ("abc")`,
     );
     await expectError(
+      'a,b,label\n1,2,x\n3,NaN,y\n',
+      (p) =>
+        `${p}:3: column "b" is "NaN": a NaN or infinite input poisons every gradient; remove the row or fill in the value`,
+    );
+    await expectError(
+      'a,b,label\n-inf,2,x\n',
+      (p) =>
+        `${p}:2: column "a" is "-inf": a NaN or infinite input poisons every gradient; remove the row or fill in the value`,
+    );
+    await expectError(
       'a,b,label\n1,,x\n',
       (p) => `${p}:2: column "b" is empty (missing values are not supported)`,
     );

@@ -135,14 +135,14 @@ describe('loadDataset', () => {
     ).rejects.toMatchObject({
       code: 'invalid-option',
       message:
-        'unknown option "examplez" for data "synthetic" (accepted: examples, features, classes, labelNoise, hiddenUnits)',
+        'unknown option "examplez" for data "synthetic" (accepted: examples, features, classes, labelNoise, hiddenUnits; for any data: normalize)',
     });
     await expect(
       loadDataset({ data: 'synthetic', options: { examples: 'many' }, seed: 0 }),
     ).rejects.toThrow('option "examples" must be a number, got "many"');
     const csv = fixture('plain.csv', 'a,label\n1,0\n');
     await expect(loadDataset({ data: csv, options: { examples: 5 }, seed: 0 })).rejects.toThrow(
-      `unknown option "examples" for data "${csv}" (accepted: none)`,
+      `unknown option "examples" for data "${csv}" (accepted: none; for any data: normalize)`,
     );
     await expect(loadDataset({ data: 'synthetic', label: 'y', seed: 0 })).rejects.toMatchObject({
       code: 'invalid-option',

@@ -8,6 +8,7 @@ import { predictedOverBudget } from '../../analysis/memory-policy.js';
 import { createRandom, type Random } from '../../analysis/random.js';
 import { type Batch, type Dataset, gatherBatch, targetsPerExample } from '../../data/dataset.js';
 import { loadDataset } from '../../data/load-dataset.js';
+import { type DataSummary, prepareInputs, splitNormalizeOption } from '../../data/normalize.js';
 import { createEpochSampler, sampleWithoutReplacement } from '../../data/sampling.js';
 import { BatchwiseError, defined, requireInteger } from '../../errors.js';
 import { VERSION } from '../../version.js';
@@ -76,6 +77,7 @@ export class TfjsSession implements TrainingSession {
     spec: WorkloadSpec;
     backend: BackendInfo;
     dataset: Dataset;
+    dataSummary: DataSummary | undefined;
     modelContext: ModelContext;
     model: TfjsModel;
     optimizer: TrainingOptimizer;
@@ -107,17 +109,21 @@ export class TfjsSession implements TrainingSession {
       optimizer: parts.spec.optimizer,
       learningRate: parts.spec.learningRate,
       ...(tokensPerExample !== undefined ? { tokensPerExample } : {}),
+      ...(parts.dataSummary !== undefined ? { dataSummary: parts.dataSummary } : {}),
     };
   }
 
   static async open(spec: WorkloadSpec, options: EngineOptions = {}): Promise<TfjsSession> {
     const backend = await selectBackend(options.backend ?? 'auto');
-    const dataset = await loadDataset({
+    const { normalize, options: dataOptions } = splitNormalizeOption(spec.dataOptions ?? {});
+    const loaded = await loadDataset({
       data: spec.data,
       label: spec.label,
-      options: spec.dataOptions ?? {},
+      options: dataOptions,
       seed: spec.seed,
     });
+    // Built-in models standardise numeric inputs unless --data-option normalize says otherwise.
+    const { dataset, summary: dataSummary } = prepareInputs(loaded, spec.model, normalize);
     const vocabularySize = vocabularySizeOf(dataset);
     const modelContext: ModelContext = {
       inputShape: dataset.inputShape,
@@ -136,6 +142,7 @@ export class TfjsSession implements TrainingSession {
       spec,
       backend,
       dataset,
+      dataSummary,
       modelContext,
       model,
       optimizer,

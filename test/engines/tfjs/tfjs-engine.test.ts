@@ -1,6 +1,9 @@
 // The TF.js engine passes the engine contract with a small model of every kind on wasm (the
 // default backend after a plain npm install), and its gradient norms match a direct computation.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { WorkloadSpec } from '../../../src/engines/engine.js';
@@ -131,5 +134,33 @@ describe('tfjs engine specifics', () => {
     } finally {
       await session.dispose();
     }
+  });
+});
+
+describe('the TF.js session and the data option normalize', () => {
+  const csv = join(mkdtempSync(join(tmpdir(), 'batchwise-normalize-')), 'table.csv');
+  writeFileSync(csv, 'a,b,label\n0,1,x\n255,2,y\n100,3,x\n50,4,y\n');
+  const spec = (dataOptions: Record<string, string>): WorkloadSpec => ({
+    model: 'mlp',
+    data: csv,
+    dataOptions,
+    modelOptions: { hiddenUnits: 4 },
+    optimizer: 'sgd',
+    learningRate: 0.05,
+    seed: 1,
+  });
+
+  it('says in the workload what it did to the inputs, and refuses an unknown normalisation', async () => {
+    const engine = createTfjsEngine();
+    const standard = await engine.open(spec({}));
+    expect(standard.workload.dataSummary?.normalization).toBe('standard');
+    expect(standard.workload.dataSummary?.warnings[0]).toMatch(/^data: 1 of 2 features \("a"\)/);
+    await standard.dispose();
+    const minmax = await engine.open(spec({ normalize: 'minmax' }));
+    expect(minmax.workload.dataSummary?.normalizationSource).toBe('option');
+    await minmax.dispose();
+    await expect(engine.open(spec({ normalize: 'zscore' }))).rejects.toThrow(
+      'option "normalize" must be one of standard, minmax, none, got "zscore"',
+    );
   });
 });
