@@ -1,15 +1,17 @@
 // Benchmarks of `find`'s probes, each printed side by side in one run:
 // 1. memory-ceiling search strategies: trials, seconds and error against the true ceiling
-//    (on the fake engine, whose ceiling is exact, and on the real TF.js engine on wasm);
+//    (on the fake engine, whose ceiling is exact, and on the real TF.js engine on wasm), and
+//    trials and error side by side on caching-allocator curves (the OOM point 1–12% below the
+//    line through the measured peaks, as on CUDA);
 // 2. the noise-scale estimate against the exact B_simple of the same weights, computed from the
 //    per-example gradients of the whole data set;
 // 3. the overhead of the noise probe relative to the plain training steps it rides along.
-// Run: npx tsx bench/find-probes.ts
+// Run: npx tsx bench/find-probes.ts  (--gap-only: the caching-allocator table alone)
 
 import { fromMicroBatches, twoBatchEstimate } from '../src/analysis/gradient-norms.js';
 import { estimateNoiseScale } from '../src/analysis/noise-scale.js';
 import type { TrainingSession, WorkloadSpec } from '../src/engines/engine.js';
-import { createFakeEngine } from '../src/engines/fake/fake-engine.js';
+import { createFakeEngine, type FakeEngineOptions } from '../src/engines/fake/fake-engine.js';
 import { createTfjsEngine } from '../src/engines/tfjs/tfjs-engine.js';
 import { MEMORY_SEARCH_STRATEGIES, searchMemoryCeiling } from '../src/probes/memory-search.js';
 import { probeNoise } from '../src/probes/noise-probe.js';
@@ -60,6 +62,72 @@ async function memoryStrategies(
       ]),
     );
   }
+}
+
+/**
+ * Trials and error (% below the true ceiling) per strategy on curves whose OOM point sits a gap
+ * below the line through the peaks, for several slopes; '!' marks a returned batch that failed.
+ */
+async function memoryGapCurves() {
+  console.log(
+    '\n## Memory ceiling search on caching-allocator curves (fake engine: OOM at budget·(1 − gap), peaks on the line; 1M examples; Accelerate from its default 128 and from --max-batch)',
+  );
+  const curves: { label: string; options: FakeEngineOptions }[] = [
+    {
+      label: '300M+.37M/ex',
+      options: {
+        fixedBytes: 300 * MiB,
+        bytesPerExample: 0.37 * MiB,
+        memoryBudgetBytes: 2048 * MiB,
+      },
+    },
+    {
+      label: '64M+.05M/ex',
+      options: { fixedBytes: 64 * MiB, bytesPerExample: 0.05 * MiB, memoryBudgetBytes: 1024 * MiB },
+    },
+    {
+      label: '800M+1.5M/ex',
+      options: { fixedBytes: 800 * MiB, bytesPerExample: 1.5 * MiB, memoryBudgetBytes: 2048 * MiB },
+    },
+  ];
+  const gaps = [0, 0.01, 0.03, 0.06, 0.12];
+  const strategies = [
+    { name: 'model', strategy: 'model' as const, start: {} },
+    { name: 'lightning', strategy: 'lightning' as const, start: {} },
+    { name: 'accelerate', strategy: 'accelerate' as const, start: {} },
+    { name: 'accel(max)', strategy: 'accelerate' as const, start: { startBatchSize: 1_000_000 } },
+  ];
+  console.log(row(['curve', 'strategy', ...gaps.map((g) => `gap ${g}`)]));
+  for (const curve of curves) {
+    for (const { name, strategy, start } of strategies) {
+      const cells: string[] = [];
+      for (const allocatorGap of gaps) {
+        const session = await createFakeEngine({
+          ...curve.options,
+          allocatorGap,
+          datasetSize: 1_000_000,
+        }).open(fakeSpec);
+        const truth = session.truth().maxBatch;
+        const result = await searchMemoryCeiling(session, {
+          ...MEMORY_SEARCH_DEFAULTS,
+          strategy,
+          maxBatchSize: 1_000_000,
+          ...start,
+        });
+        if (result.kind !== 'found') {
+          cells.push(result.kind);
+          continue;
+        }
+        const failed = result.trials.some(
+          (t) => t.batchSize === result.maxBatch && t.outcome !== 'ok',
+        );
+        const error = (100 * (truth - result.maxBatch)) / truth;
+        cells.push(`${result.trials.length} / ${error.toFixed(1)}%${failed ? '!' : ''}`);
+      }
+      console.log(row([curve.label.slice(0, 13), name, ...cells]));
+    }
+  }
+  console.log('(cells: trials / error below the true ceiling)');
 }
 
 async function noiseAgainstExact() {
@@ -172,6 +240,10 @@ if (process.argv.includes('--noise-only')) {
   await noiseAgainstExact();
   process.exit(0);
 }
+if (process.argv.includes('--gap-only')) {
+  await memoryGapCurves();
+  process.exit(0);
+}
 await memoryStrategies(
   'fake engine (exact ceiling known)',
   () => fake.open(fakeSpec),
@@ -187,6 +259,7 @@ const cnnSpec: WorkloadSpec = {
   learningRate: 1e-3,
   seed: 1,
 };
+await memoryGapCurves();
 await memoryStrategies(
   'TF.js cnn on wasm, budget 256 MiB (true ceiling: lightning bisects to it exactly)',
   () => createTfjsEngine().open(cnnSpec, { backend: 'wasm', memoryBudgetBytes: 256 * MiB }),

@@ -3,7 +3,7 @@
 
 import { candidateRows } from '../report/candidates-table.js';
 import type { FindReport } from '../report/find-report-schema.js';
-import { formatBytes, formatNumber } from '../report/format.js';
+import { failsBy, formatBytes, formatNumber } from '../report/format.js';
 import { keyValueLines, recommendationLines } from '../report/terminal-lines.js';
 
 export function renderFindSummary(report: FindReport): string {
@@ -42,7 +42,7 @@ export function renderFindSummary(report: FindReport): string {
   rows.push(
     [
       'Memory ceiling',
-      `${formatNumber(report.memory.maxBatch)}${report.memory.capped ? ' (the data or --max-batch caps it)' : ''} in ${formatBytes(report.settings.memoryBudgetBytes)}`,
+      `${formatNumber(report.memory.maxBatch)}${report.memory.capped ? ' (the data or --max-batch caps it)' : ''}${failsBy(report.memory.failedAt)} in ${formatBytes(report.settings.memoryBudgetBytes)}`,
     ],
     [
       'Throughput',

@@ -131,7 +131,12 @@ export type MemoryOutcome =
   | {
       readonly kind: 'ok';
       readonly batchSize: number;
-      readonly peakBytes: number;
+      /**
+       * The step's peak memory, from the engine's own accounting. Absent when the engine has no
+       * memory counter (a user's script on a machine without one): the memory search then works
+       * from out-of-memory outcomes alone.
+       */
+      readonly peakBytes?: number;
       readonly seconds: number;
     }
   | (TrialFailure & { readonly batchSize: number });

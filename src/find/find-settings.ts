@@ -242,6 +242,14 @@ export const findSettingsSchema = z
         help: `memory ceiling search: ${MEMORY_SEARCH_STRATEGIES.join(', ')}`,
       }),
     ),
+    memoryTolerance: flag(
+      fraction().default(0.02),
+      probes({
+        flag: '--memory-tolerance',
+        value: '<fraction>',
+        help: 'the model memory search stops when the ceiling is known to within this fraction',
+      }),
+    ),
     targetLoss: flag(
       finiteNumber().optional(),
       probes({

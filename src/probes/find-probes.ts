@@ -61,11 +61,14 @@ export async function runFindProbes(
     isolateAboveFraction: settings.isolateAboveFraction,
     verifyMarginFraction: settings.verifyMarginFraction,
     maxTrials: settings.memoryMaxTrials,
+    tolerance: settings.memoryTolerance,
+    // Accelerate starts at its starting_batch_size, or at --max-batch when one is given.
+    ...(settings.maxBatchSize !== undefined ? { startBatchSize: config.maxBatchSize } : {}),
     ...withSignal,
     ...(prior ? { priorTrials: prior.memoryTrials } : {}),
     onTrial: (trial) => onEvent?.({ kind: 'memory-trial', trial }),
   });
-  if (memory.kind !== 'found') messages.push(`memory: ${memory.message}`);
+  if (memory.message !== undefined) messages.push(`memory: ${memory.message}`);
   // Only a found ceiling (or, interrupted, the largest batch that fitted) is measured further: a
   // search stopped by a timeout or a broken engine knows no ceiling to time batches up to.
   const ceiling =

@@ -1,19 +1,40 @@
 // The memory ceiling: the largest batch whose training step fits the memory budget. Three
 // strategies, selectable so they can be compared side by side:
 // - 'model' (batchwise): two trials fit peak(B) = fixed + B·perExample (docs/analysis.md, Memory), jump
-//   to the predicted ceiling, verify just below it, and bisect only if the prediction fails;
+//   to the predicted ceiling and verify just below it; when a batch the line puts under the
+//   budget runs out of memory anyway (a caching allocator's gap), search the gap in memory space
+//   from a prior on its size, until the ceiling is known to within the tolerance;
 // - 'lightning': double from 2 until a failure, then bisect (Lightning's BatchSizeFinder,
 //   mode "binsearch");
-// - 'accelerate': start high and multiply by 0.9 after each failure (Accelerate's
-//   find_executable_batch_size).
-// Every trial is recorded; out-of-memory is a trial outcome, never an exception.
+// - 'accelerate': start at 128 (or --max-batch) and multiply by 0.9 after each failure
+//   (Accelerate's find_executable_batch_size, starting_batch_size=128).
+// Every trial is recorded; out-of-memory is a trial outcome, never an exception. The ceiling
+// returned is always a batch that ran: a batch that failed is never chosen.
 
-import { fitMemoryModel, maxBatchUnderBudget } from '../analysis/memory-model.js';
+import { fitMemoryModel, maxBatchUnderBudget, predictPeakBytes } from '../analysis/memory-model.js';
 import { type MemoryPoint, provablySafeBatch, trialPlacement } from '../analysis/memory-policy.js';
 import type { MemoryOutcome, TrainingSession } from '../engines/engine.js';
 
 export const MEMORY_SEARCH_STRATEGIES = ['model', 'lightning', 'accelerate'] as const;
 export type MemorySearchStrategy = (typeof MEMORY_SEARCH_STRATEGIES)[number];
+
+/** Where Accelerate's find_executable_batch_size starts (its starting_batch_size default). */
+export const ACCELERATE_START_BATCH = 128;
+
+/**
+ * How far below the line's prediction a caching allocator runs out of memory, as a fraction of
+ * the memory the failed batch was predicted to need: gaps of 1–12% are common on CUDA
+ * (docs/analysis.md, Memory). The model search looks for the ceiling within this much below a
+ * batch that failed although predicted to fit, and further down only when that fails too.
+ */
+export const ALLOCATOR_GAP_PRIOR = 0.12;
+
+/** What the ceiling rests on. */
+export type MemoryCeilingBasis =
+  /** Peaks measured by the engine's memory counter, fitted and verified by trials. */
+  | 'memory-model'
+  /** Only whether each trial ran out of memory (the baselines, or an engine with no counter). */
+  | 'oom-outcomes';
 
 export interface MemoryTrial {
   readonly batchSize: number;
@@ -38,6 +59,16 @@ export interface MemorySearchOptions {
   readonly verifyMarginFraction: number;
   /** Stop after this many trials (Lightning's max_trials); 'accelerate' ignores it (it runs down to 1). */
   readonly maxTrials: number;
+  /**
+   * The 'model' search stops once the ceiling is known to within this fraction: the largest
+   * batch that fitted is at least (1 − tolerance) times the largest batch not known to fail.
+   */
+  readonly tolerance: number;
+  /**
+   * Where 'accelerate' starts: Accelerate's starting_batch_size, ACCELERATE_START_BATCH by
+   * default (capped by maxBatchSize); --max-batch when given.
+   */
+  readonly startBatchSize?: number;
   readonly signal?: AbortSignal;
   /** Called after each trial the engine ran (not after replayed ones). */
   readonly onTrial?: (trial: MemoryTrial) => void;
@@ -53,10 +84,18 @@ export type MemorySearchResult =
   | {
       readonly kind: 'found';
       readonly strategy: MemorySearchStrategy;
-      /** Largest batch measured to fit. */
+      /** Largest batch measured to fit: a batch that ran, never one that failed. */
       readonly maxBatch: number;
       /** True when the data size or --max-batch, not memory, set the ceiling. */
       readonly capped: boolean;
+      /**
+       * The smallest batch above the ceiling that failed: the ceiling lies in
+       * [maxBatch, failedAt). Absent when capped or when no trial failed.
+       */
+      readonly failedAt?: number;
+      readonly basis: MemoryCeilingBasis;
+      /** A fact about how the ceiling was found that the report should state. */
+      readonly message?: string;
       readonly trials: readonly MemoryTrial[];
       readonly seconds: number;
     }
@@ -140,7 +179,7 @@ class TrialRunner {
         ? {
             batchSize,
             outcome: 'ok',
-            peakBytes: outcome.peakBytes,
+            ...(outcome.peakBytes !== undefined ? { peakBytes: outcome.peakBytes } : {}),
             seconds: outcome.seconds,
             reason,
           }
@@ -221,12 +260,47 @@ class TrialRunner {
     );
   }
 
-  /** Bisect between the largest batch that fitted and the smallest that failed. */
-  async bisect(): Promise<void> {
-    while (!this.exhausted && this.smallestFailed - this.largestOk > 1) {
+  /**
+   * The ceiling is known to within the tolerance: the largest batch that fitted is at least
+   * (1 − tolerance) times the largest batch not known to fail (the cap when none failed).
+   */
+  withinTolerance(): boolean {
+    const upper = Math.min(this.smallestFailed - 1, this.options.maxBatchSize);
+    return this.largestOk >= upper || this.largestOk >= upper * (1 - this.options.tolerance);
+  }
+
+  /**
+   * Bisect between the largest batch that fitted and the smallest that failed: to the exact
+   * ceiling, or until it is known to within the tolerance.
+   */
+  async bisect(until: 'exact' | 'tolerance'): Promise<void> {
+    while (
+      !this.exhausted &&
+      this.smallestFailed - this.largestOk > 1 &&
+      !(until === 'tolerance' && this.withinTolerance())
+    ) {
       const middle = Math.floor((this.largestOk + this.smallestFailed) / 2);
       await this.run(middle, 'bisect');
     }
+  }
+
+  /**
+   * From out-of-memory outcomes alone (no peaks to fit): double from the largest batch that
+   * fitted until one fails or the cap is reached, then bisect to the tolerance.
+   */
+  async doubleThenBisect(): Promise<void> {
+    const cap = this.options.maxBatchSize;
+    while (!this.exhausted && this.largestOk < cap && this.smallestFailed > cap) {
+      if (!(await this.run(Math.min(cap, Math.max(2, 2 * this.largestOk)), 'double'))) break;
+    }
+    if (this.largestOk === 0 && this.smallestFailed > 1 && !this.exhausted)
+      await this.run(1, 'bisect');
+    await this.bisect('tolerance');
+  }
+
+  /** The failed trial at this batch size, if any. */
+  failureAt(batchSize: number): MemoryTrial | undefined {
+    return this.trials.find((t) => t.batchSize === batchSize && t.outcome !== 'ok');
   }
 }
 
@@ -242,59 +316,119 @@ function localFitPoints(
   return [...byBatch.values()].sort((a, b) => b.batchSize - a.batchSize).slice(0, 2);
 }
 
+/** Largest batch whose peak on the line stays within `bytes` (at least 0). */
+function batchAtBytes(fit: { fixedBytes: number; bytesPerExample: number }, bytes: number): number {
+  return Math.max(0, Math.floor((bytes - fit.fixedBytes) / fit.bytesPerExample));
+}
+
 /**
  * Fit peak(B) = fixed + B·perExample on the two largest batches measured so far (peak memory is
  * the larger of affine regimes, so the points nearest the ceiling predict it best) and jump to
- * the predicted ceiling less the verify margin. Before the first far jump, one trial runs at the
- * largest batch that is provably safe in-process (TrialRunner.safeBatch): a fit point in the
- * regime near the ceiling, measured cheaply. A jump that fails without a measured peak (an
- * isolated trial that died) ends the predictions; bisection finishes.
+ * the predicted ceiling less the verify margin. Peak memory is convex in the batch, so the line
+ * through two measured points bounds it from below beyond them, and the predicted ceiling bounds
+ * the ceiling from above: a jump that fits within the tolerance of it ends the search.
+ *
+ * Before the first far jump, one trial runs at the largest batch that is provably safe
+ * in-process (TrialRunner.safeBatch), when it is close enough to the jump (within 8x) to be a
+ * fit point in the regime near the ceiling, measured cheaply.
+ *
+ * A failure measured over the budget is a fit point: refit and jump again. A batch the line puts
+ * within the budget that runs out of memory anyway is the allocator's gap (reserved memory and
+ * fragmentation grow faster than the allocated memory the counters measure): the usable memory
+ * lies between the peaks of the largest batch that fitted and of the one that failed. The search
+ * then bisects in memory space over the gap's prior range (ALLOCATOR_GAP_PRIOR below the failed
+ * peak; on the line, memory and batch are proportional, so the bisection points are batches),
+ * tests the bottom of that range when the range is within the tolerance, and goes a further,
+ * twice as wide range down only when the bottom fails too. Any other failure (a backend limit) is bisected
+ * around. Without two measured peaks (an engine with no memory counter) there is no line: the
+ * search doubles and bisects on outcomes alone. Returns what the ceiling rests on.
  */
 async function searchByModel(
   runner: TrialRunner,
   session: TrainingSession,
   options: MemorySearchOptions,
-): Promise<void> {
+): Promise<MemoryCeilingBasis> {
   const cap = options.maxBatchSize;
   const margin = options.verifyMarginFraction;
-  if (!(await runner.run(1, 'fit point'))) return;
-  if (cap === 1) return;
-  const second = Math.min(cap, 16);
-  if (!(await runner.run(second, 'fit point')) && runner.trials.at(-1)?.peakBytes === undefined) {
-    await runner.bisect();
-    return;
-  }
+  const tolerance = options.tolerance;
+  const budget = session.memoryBudgetBytes;
+  if (!(await runner.run(1, 'fit point'))) return 'memory-model';
+  if (cap === 1) return 'memory-model';
+  await runner.run(Math.min(cap, 16), 'fit point');
+  let basis: MemoryCeilingBasis = 'oom-outcomes';
   let safeStepTaken = false;
-  for (let attempt = 0; attempt < 6 && !runner.exhausted; attempt++) {
+  let modelJumps = 0;
+  /** The bottom of the gap's prior range, below the first batch that failed within the budget. */
+  let gapFloor: number | undefined;
+  /** The gap's prior range, doubled each time its bottom fails too. */
+  let gapRange = ALLOCATOR_GAP_PRIOR;
+  while (!runner.exhausted && !runner.withinTolerance()) {
     const fit = fitMemoryModel(localFitPoints(runner.trials));
     if (fit.kind !== 'fitted') break;
-    const prediction = maxBatchUnderBudget(fit, session.memoryBudgetBytes, {
-      margin: 0,
-      maxBatchSize: cap,
-    });
+    const prediction = maxBatchUnderBudget(fit, budget, { margin: 0, maxBatchSize: cap });
     if (prediction.kind !== 'fits') break;
+    basis = 'memory-model';
+    const low = runner.largestOk;
+    const high = runner.smallestFailed;
     const predicted = prediction.batchSize;
-    const verified =
-      runner.largestOk >= Math.floor(predicted * (1 - margin)) || runner.largestOk === cap;
-    if (verified || runner.smallestFailed - runner.largestOk <= 1) return;
-    let target = prediction.capped ? cap : Math.floor(predicted * (1 - margin));
-    target = Math.max(runner.largestOk + 1, Math.min(target, runner.smallestFailed - 1));
-    if (!safeStepTaken) {
-      safeStepTaken = true;
-      const safe = runner.safeBatch();
-      if (!prediction.capped && target > safe && safe > runner.largestOk) {
-        await runner.run(safe, 'fit point (provably safe in-process)');
-        continue;
+    const middle = Math.floor((low + Math.min(high, cap + 1)) / 2);
+    if (!Number.isFinite(high)) {
+      // Nothing failed: the predicted ceiling bounds the ceiling from above.
+      if (low >= predicted * (1 - tolerance)) return basis;
+      let target = prediction.capped ? cap : Math.floor(predicted * (1 - margin));
+      if (target <= low) target = Math.floor((low + predicted + 1) / 2);
+      if (!safeStepTaken) {
+        safeStepTaken = true;
+        const safe = runner.safeBatch();
+        if (!prediction.capped && target > safe && safe > low && 8 * safe >= target) {
+          await runner.run(safe, 'fit point (provably safe in-process)');
+          continue;
+        }
       }
+      await runner.run(
+        target,
+        prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling',
+        predictPeakBytes(fit, target),
+      );
+      continue;
     }
-    const fits = await runner.run(
+    const failure = runner.failureAt(high);
+    const failedPeak = failure?.peakBytes ?? predictPeakBytes(fit, high);
+    const gap = failure?.outcome === 'oom' && fit.bytesPerExample > 0 && failedPeak <= budget;
+    if (gap) {
+      // The usable memory is below the failed batch's peak: search the gap's prior range.
+      if (gapFloor !== undefined && gapFloor >= high) gapRange = Math.min(0.5, 2 * gapRange);
+      if (gapFloor === undefined || gapFloor >= high)
+        gapFloor = batchAtBytes(fit, (1 - gapRange) * failedPeak);
+      let target: number;
+      let reason: string;
+      if (low >= gapFloor) {
+        target = middle;
+        reason = 'bisect (memory space)';
+      } else if (gapFloor >= (high - 1) * (1 - tolerance)) {
+        target = gapFloor;
+        reason = `allocator gap: ${Math.round(gapRange * 100)}% below the failed peak`;
+      } else {
+        target = Math.floor((gapFloor + high) / 2);
+        reason = 'allocator gap: bisect (memory space)';
+      }
+      if (target <= low || target >= high) target = middle;
+      await runner.run(target, reason, predictPeakBytes(fit, target));
+      continue;
+    }
+    // A failure measured over the budget refits the line; any other failure is bisected around.
+    modelJumps++;
+    const refit = failure?.peakBytes !== undefined && modelJumps <= 6;
+    let target = refit ? Math.floor(predicted * (1 - margin)) : middle;
+    if (target <= low || target >= high) target = middle;
+    await runner.run(
       target,
-      prediction.capped ? 'data or --max-batch cap' : 'predicted ceiling',
-      fit.fixedBytes + fit.bytesPerExample * target,
+      target === middle ? 'bisect' : 'predicted ceiling (refit)',
+      predictPeakBytes(fit, target),
     );
-    if (!fits && runner.trials.at(-1)?.peakBytes === undefined) break;
   }
-  await runner.bisect();
+  if (!runner.exhausted && !runner.withinTolerance()) await runner.doubleThenBisect();
+  return basis;
 }
 
 async function searchLightning(runner: TrialRunner, options: MemorySearchOptions): Promise<void> {
@@ -307,14 +441,14 @@ async function searchLightning(runner: TrialRunner, options: MemorySearchOptions
   }
   if (runner.largestOk === 0 && runner.smallestFailed > 1 && !runner.exhausted)
     await runner.run(1, 'bisect');
-  await runner.bisect();
+  await runner.bisect('exact');
 }
 
 async function searchAccelerate(runner: TrialRunner, options: MemorySearchOptions): Promise<void> {
-  let batchSize = options.maxBatchSize;
+  const start = Math.min(options.maxBatchSize, options.startBatchSize ?? ACCELERATE_START_BATCH);
+  let batchSize = start;
   while (!runner.exhausted && batchSize >= 1) {
-    if (await runner.run(batchSize, batchSize === options.maxBatchSize ? 'start high' : 'x0.9'))
-      return;
+    if (await runner.run(batchSize, batchSize === start ? 'starting batch' : 'x0.9')) return;
     const next = Math.floor(batchSize * 0.9);
     batchSize = next === batchSize ? batchSize - 1 : next;
   }
@@ -326,7 +460,8 @@ export async function searchMemoryCeiling(
 ): Promise<MemorySearchResult> {
   const strategy = options.strategy;
   const runner = new TrialRunner(session, options);
-  if (strategy === 'model') await searchByModel(runner, session, options);
+  let basis: MemoryCeilingBasis = 'oom-outcomes';
+  if (strategy === 'model') basis = await searchByModel(runner, session, options);
   else if (strategy === 'lightning') await searchLightning(runner, options);
   else await searchAccelerate(runner, options);
   const base = { strategy, trials: runner.trials, seconds: runner.seconds };
@@ -356,10 +491,26 @@ export async function searchMemoryCeiling(
         : `not even batch 1 fits the memory budget of ${session.memoryBudgetBytes} bytes${failed?.message ? ` (${failed.message})` : ''}`;
     return { kind: 'none-fits', message, ...base };
   }
+  const failedAt = Math.min(
+    ...runner.trials
+      .filter((t) => t.outcome !== 'ok' && t.batchSize > runner.largestOk)
+      .map((t) => t.batchSize),
+  );
+  const capped = runner.largestOk === options.maxBatchSize;
   return {
     kind: 'found',
     maxBatch: runner.largestOk,
-    capped: runner.largestOk === options.maxBatchSize,
+    capped,
+    ...(Number.isFinite(failedAt) && !capped ? { failedAt } : {}),
+    basis,
+    ...(strategy === 'model' &&
+    basis === 'oom-outcomes' &&
+    runner.trials.some((t) => t.outcome === 'ok' && t.peakBytes === undefined)
+      ? {
+          message:
+            'the engine reported no peak memory (no memory counter): the ceiling comes from out-of-memory outcomes (doubling, then bisection), not from memory counters',
+        }
+      : {}),
     ...base,
   };
 }

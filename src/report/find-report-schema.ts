@@ -177,6 +177,13 @@ export const findReportSchema = z.strictObject({
     strategy: z.string(),
     maxBatch: num,
     capped: z.boolean(),
+    /**
+     * The smallest batch above the ceiling that failed: the ceiling lies in [maxBatch, failedAt).
+     * null when capped or when no trial failed; absent in reports of earlier versions.
+     */
+    failedAt: num.optional(),
+    /** memory-model (measured peaks, fitted and verified) or oom-outcomes (outcomes alone). */
+    basis: z.string().optional(),
     message: z.string().optional(),
     trials: z.array(memoryTrial),
     fit: memoryFit.nullable(),

@@ -178,7 +178,10 @@ export function buildFindReport(input: FindReportInput): FindReport {
             ? (memory.maxBatch ?? null)
             : null,
       capped: memory?.kind === 'found' ? memory.capped : false,
-      ...(memory && memory.kind !== 'found' ? { message: memory.message } : {}),
+      ...(memory?.kind === 'found'
+        ? { failedAt: memory.failedAt ?? null, basis: memory.basis }
+        : {}),
+      ...(memory?.message !== undefined ? { message: memory.message } : {}),
       trials: (memory?.trials ?? []).map((t) => ({ ...t })),
       fit: memoryFit ? { ...memoryFit } : null,
       seconds: memory?.seconds ?? 0,

@@ -9,6 +9,11 @@ export function formatNumber(value: number | null | undefined, digits = 3): stri
   return Number(value.toPrecision(digits)).toString();
 }
 
+/** " (fails by 5,900)": the smallest batch that failed above the memory ceiling, if any. */
+export function failsBy(failedAt: number | null | undefined): string {
+  return failedAt !== undefined && failedAt !== null ? ` (fails by ${formatNumber(failedAt)})` : '';
+}
+
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
   if (seconds < 1e-3) return `${(seconds * 1e6).toFixed(0)} µs`;

@@ -3,7 +3,7 @@
 
 import { candidateRows } from './candidates-table.js';
 import type { FindReport } from './find-report-schema.js';
-import { formatBytes, formatNumber, formatSeconds, formatTable } from './format.js';
+import { failsBy, formatBytes, formatNumber, formatSeconds, formatTable } from './format.js';
 import { planRows } from './plan-rows.js';
 
 export function findReportToMarkdown(report: FindReport): string {
@@ -42,7 +42,7 @@ export function findReportToMarkdown(report: FindReport): string {
 
   out.push('## Memory', '');
   out.push(
-    `Ceiling **${formatNumber(report.memory.maxBatch)}**${report.memory.capped ? ' (capped by the data or --max-batch)' : ''} under a budget of ` +
+    `Ceiling **${formatNumber(report.memory.maxBatch)}**${report.memory.capped ? ' (capped by the data or --max-batch)' : ''}${failsBy(report.memory.failedAt)} under a budget of ` +
       `${formatBytes(report.settings.memoryBudgetBytes)}, found by the \`${report.memory.strategy}\` search in ${report.memory.trials.length} trials.`,
     '',
   );

@@ -76,6 +76,34 @@ describe('find: the memory budget', () => {
 });
 
 describe('find: divergence', () => {
+  it('a caching allocator OOMs below the line: the ceiling and where it fails, to --memory-tolerance', async () => {
+    const json = join(dir, 'gap.json');
+    const r = await batchwise(
+      ...FAKE,
+      ...['--data-option', 'allocatorGap=0.06', '--memory-tolerance', '0.01'],
+      ...['--json', json, '--no-store'],
+    );
+    expect(r.code).toBe(0);
+    const report = readReport(json);
+    const { maxBatch, failedAt } = report.memory;
+    expect(report.memory.basis).toBe('memory-model');
+    expect(failedAt).toBeGreaterThan(maxBatch!);
+    expect(maxBatch!).toBeGreaterThanOrEqual(0.99 * (failedAt! - 1));
+    const ceiling = report.memory.trials.filter((t) => t.batchSize === maxBatch);
+    expect(ceiling.map((t) => t.outcome)).toEqual(['ok']);
+    expect(r.stdout).toMatch(/Memory ceiling +[\d,]+ \(fails by [\d,]+\)/);
+
+    // With no memory counter: doubling and bisection on outcomes, and the run says so.
+    const blind = join(dir, 'no-peaks.json');
+    const b = await batchwise(
+      ...FAKE,
+      ...['--data-option', 'omitPeakBytes=1', '--json', blind, '--no-store'],
+    );
+    expect(b.code).toBe(0);
+    expect(readReport(blind).memory.basis).toBe('oom-outcomes');
+    expect(b.stdout).toMatch(/memory: the engine reported no peak memory/);
+  });
+
   it('--lr 1000 ends with no recommendation and exit 3, throughput still timed', async () => {
     const json = join(dir, 'diverged.json');
     const r = await batchwise('--lr', '1000', '--noise-seconds', '5', '--json', json);

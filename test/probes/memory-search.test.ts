@@ -66,6 +66,8 @@ describe('memory ceiling search', () => {
         ...MEMORY_SEARCH_DEFAULTS,
         strategy,
         maxBatchSize: 60_000,
+        // Accelerate from --max-batch 60000 (its own default start, 128, is below this ceiling).
+        startBatchSize: 60_000,
       });
       if (result.kind !== 'found') throw new Error(`${strategy}: ${result.kind}`);
       expect(result.maxBatch).toBeLessThanOrEqual(truth);
@@ -97,14 +99,37 @@ describe('memory ceiling search', () => {
     if (result.kind === 'none-fits') expect(result.message).toMatch(/not even batch 1 fits/);
   });
 
-  it('treats a backend limit like a failure to bisect around', async () => {
+  it('treats a backend limit like a failure to bisect around, to the tolerance', async () => {
     const session = await open({ limitAtBatchSize: 1000 });
     const result = await searchMemoryCeiling(session, {
       ...MEMORY_SEARCH_DEFAULTS,
       maxBatchSize: 60_000,
     });
-    expect(result).toMatchObject({ kind: 'found', maxBatch: 999 });
+    if (result.kind !== 'found') throw new Error(result.kind);
+    expect(result.maxBatch).toBeLessThan(1000);
+    expect(result.maxBatch).toBeGreaterThanOrEqual(0.98 * 999);
+    expect(result.failedAt).toBeGreaterThan(result.maxBatch);
     expect(result.trials.some((t) => t.outcome === 'limit')).toBe(true);
+  });
+
+  it('accelerate starts at 128 (its starting_batch_size) unless given a start', async () => {
+    const session = await open();
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      strategy: 'accelerate',
+      maxBatchSize: 1_000_000,
+    });
+    expect(result).toMatchObject({ kind: 'found', maxBatch: 128, basis: 'oom-outcomes' });
+    expect(result.trials.map((t) => t.batchSize)).toEqual([128]);
+    // From --max-batch: down by 0.9 from there, as Accelerate does.
+    const fromMax = await searchMemoryCeiling(await open(), {
+      ...MEMORY_SEARCH_DEFAULTS,
+      strategy: 'accelerate',
+      maxBatchSize: 6000,
+      startBatchSize: 6000,
+    });
+    expect(fromMax.trials[0]!.batchSize).toBe(6000);
+    expect(fromMax).toMatchObject({ kind: 'found', maxBatch: 4374, failedAt: 4860 });
   });
 
   it('stops at an abort and keeps the trials so far', async () => {
@@ -165,5 +190,125 @@ describe('memory ceiling search', () => {
     });
     expect(resumed.kind).toBe('found');
     expect(resumed.trials[0]!.outcome).toBe('ok');
+  });
+});
+
+describe('memory ceiling search on a caching allocator (the OOM point below the line)', () => {
+  // Peaks on the line, failures from budget·(1 − gap): as on a CUDA GPU (fake-engine.ts).
+  const curves = [
+    { fixedBytes: 300 * MiB, bytesPerExample: 0.37 * MiB, memoryBudgetBytes: 2048 * MiB },
+    { fixedBytes: 100 * MiB, bytesPerExample: 0.37 * MiB, memoryBudgetBytes: 2048 * MiB },
+    { fixedBytes: 64 * MiB, bytesPerExample: 0.05 * MiB, memoryBudgetBytes: 1024 * MiB },
+    { fixedBytes: 20 * MiB, bytesPerExample: 3 * MiB, memoryBudgetBytes: 2048 * MiB },
+  ];
+  const gaps = [0.01, 0.03, 0.06, 0.12];
+
+  it.each(gaps)(
+    'gap %s: within 2 percent of the true ceiling in few trials, never a batch that failed',
+    async (allocatorGap) => {
+      for (const curve of curves) {
+        const session = await open({ ...curve, allocatorGap, datasetSize: 1_000_000 });
+        const truth = session.truth().maxBatch;
+        const result = await searchMemoryCeiling(session, {
+          ...MEMORY_SEARCH_DEFAULTS,
+          maxBatchSize: 1_000_000,
+        });
+        if (result.kind !== 'found') throw new Error(result.kind);
+        expect(result.maxBatch).toBeLessThanOrEqual(truth);
+        expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
+        const chosen = result.trials.filter((t) => t.batchSize === result.maxBatch);
+        expect(chosen.map((t) => t.outcome)).toEqual(['ok']);
+        expect(result.basis).toBe('memory-model');
+        // The ceiling is known to within the tolerance: fits at maxBatch, fails by failedAt (or,
+        // when the jump just under the line's ceiling fitted, the line bounds it).
+        if (result.failedAt !== undefined) {
+          expect(result.failedAt).toBeGreaterThan(truth);
+          expect(result.maxBatch).toBeGreaterThanOrEqual(0.98 * (result.failedAt - 1));
+        }
+        // Two fit points (and, on the steep curve, the provably safe one), the jump to the line's
+        // ceiling, then a bisection of the gap's prior range in memory space.
+        expect(result.trials.length).toBeLessThanOrEqual(allocatorGap <= 0.06 ? 7 : 8);
+        if (curve.fixedBytes >= 64 * MiB)
+          expect(result.trials.length).toBeLessThanOrEqual(allocatorGap <= 0.06 ? 6 : 7);
+      }
+    },
+  );
+
+  it('lightning needs three times the trials on the same gap curves', async () => {
+    for (const allocatorGap of gaps) {
+      const counts: Record<string, number> = {};
+      for (const strategy of ['model', 'lightning'] as const) {
+        const session = await open({ allocatorGap, datasetSize: 1_000_000 });
+        const result = await searchMemoryCeiling(session, {
+          ...MEMORY_SEARCH_DEFAULTS,
+          strategy,
+          maxBatchSize: 1_000_000,
+        });
+        expect(result.kind).toBe('found');
+        counts[strategy] = result.trials.length;
+      }
+      expect(counts.lightning).toBeGreaterThanOrEqual(3 * counts.model!);
+    }
+  });
+
+  it('a gap wider than its prior range is found further down', async () => {
+    const session = await open({ allocatorGap: 0.3, datasetSize: 1_000_000 });
+    const truth = session.truth().maxBatch;
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 1_000_000,
+    });
+    if (result.kind !== 'found') throw new Error(result.kind);
+    expect(result.maxBatch).toBeLessThanOrEqual(truth);
+    expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
+    expect(result.trials.length).toBeLessThanOrEqual(14);
+  });
+
+  it('with no gap the jump to the line holds: three trials', async () => {
+    const session = await open({ datasetSize: 1_000_000 });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 1_000_000,
+    });
+    expect(result).toMatchObject({ kind: 'found', basis: 'memory-model' });
+    expect(result.trials.map((t) => t.reason)).toEqual([
+      'fit point',
+      'fit point',
+      'predicted ceiling',
+    ]);
+    if (result.kind === 'found') expect(result.failedAt).toBeUndefined();
+  });
+});
+
+describe('memory ceiling search without a memory counter (ok trials with no peak)', () => {
+  it.each([0, 0.06])(
+    'gap %s: doubles then bisects on out-of-memory outcomes, and says so',
+    async (allocatorGap) => {
+      const session = await open({ omitPeakBytes: true, allocatorGap, datasetSize: 1_000_000 });
+      const truth = session.truth().maxBatch;
+      const result = await searchMemoryCeiling(session, {
+        ...MEMORY_SEARCH_DEFAULTS,
+        maxBatchSize: 1_000_000,
+      });
+      if (result.kind !== 'found') throw new Error(result.kind);
+      expect(result.basis).toBe('oom-outcomes');
+      expect(result.message).toMatch(/no peak memory.*out-of-memory outcomes/);
+      expect(result.maxBatch).toBeLessThanOrEqual(truth);
+      expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
+      expect(result.trials.find((t) => t.batchSize === result.maxBatch)?.outcome).toBe('ok');
+      expect(result.trials.every((t) => t.peakBytes === undefined)).toBe(true);
+      expect(result.trials.some((t) => t.reason === 'double')).toBe(true);
+      expect(result.trials.length).toBeLessThanOrEqual(25);
+    },
+  );
+
+  it('a capped search without peaks is capped, with no message', async () => {
+    const session = await open({ omitPeakBytes: true });
+    const result = await searchMemoryCeiling(session, {
+      ...MEMORY_SEARCH_DEFAULTS,
+      maxBatchSize: 100,
+    });
+    expect(result).toMatchObject({ kind: 'found', maxBatch: 100, capped: true });
+    if (result.kind === 'found') expect(result.failedAt).toBeUndefined();
   });
 });

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { renderFindSummary } from '../../src/cli/find-summary.js';
 import { findReportToJson } from '../../src/report/find-report.js';
 import { findReportJsonSchema } from '../../src/report/find-report-json-schema.js';
 import { findReportSchema } from '../../src/report/find-report-schema.js';
+import { formatNumber } from '../../src/report/format.js';
 import { findReportToMarkdown } from '../../src/report/markdown-report.js';
 import { fakeFindReport } from '../support/fake-find-report.js';
 
@@ -19,6 +21,32 @@ describe('find report', () => {
     expect(parsed.noise.trajectory).toHaveLength(20);
     expect(parsed.noise.bSimple.kind).toBe('measured');
     expect(parsed.noise.bSimple.ci95).toHaveLength(2);
+  });
+
+  it('states the interval of the memory ceiling: fits at maxBatch, fails by failedAt', async () => {
+    const report = await fakeFindReport({}, { allocatorGap: 0.06 });
+    const parsed = findReportSchema.parse(JSON.parse(findReportToJson(report)));
+    const { maxBatch, failedAt } = parsed.memory;
+    expect(parsed.memory.basis).toBe('memory-model');
+    expect(failedAt).toBeGreaterThan(maxBatch!);
+    expect(maxBatch).toBeGreaterThanOrEqual(0.98 * (failedAt! - 1));
+    const fails = `${formatNumber(maxBatch)}** (fails by ${formatNumber(failedAt)})`;
+    expect(findReportToMarkdown(report)).toContain(fails);
+    expect(renderFindSummary(report)).toContain(
+      `${formatNumber(maxBatch)} (fails by ${formatNumber(failedAt)})`,
+    );
+    // Nothing failed: no interval to state.
+    const plain = await fakeFindReport();
+    expect(plain.memory.failedAt).toBeNull();
+    expect(renderFindSummary(plain)).not.toContain('fails by');
+  });
+
+  it('says when the ceiling comes from out-of-memory outcomes, not memory counters', async () => {
+    const report = await fakeFindReport({}, { omitPeakBytes: true });
+    expect(report.memory.basis).toBe('oom-outcomes');
+    expect(report.memory.message).toMatch(/no peak memory/);
+    expect(report.messages.some((m) => /^memory: .*out-of-memory outcomes/.test(m))).toBe(true);
+    expect(report.memory.fit).toBeNull();
   });
 
   it('writes non-finite numbers as null', () => {

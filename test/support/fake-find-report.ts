@@ -2,7 +2,7 @@
 // tests and the report tests.
 
 import type { WorkloadSpec } from '../../src/engines/engine.js';
-import { createFakeEngine } from '../../src/engines/fake/fake-engine.js';
+import { createFakeEngine, type FakeEngineOptions } from '../../src/engines/fake/fake-engine.js';
 import { findSettingsSchema } from '../../src/find/find-settings.js';
 import { resolveFindConfig } from '../../src/find/resolve-config.js';
 import { recommendFromEvidence } from '../../src/planner/from-evidence.js';
@@ -34,9 +34,17 @@ const spec: WorkloadSpec = {
   seed: 2,
 };
 
-/** `options.onEvent` sees each probe event, as `find` stores them. */
-export async function fakeFindReport(options: FindProbeOptions = {}): Promise<FindReport> {
-  const session = await createFakeEngine({ dimension: 8, deltaNorm: 2, noiseStd: 1 }).open(spec);
+/** `options.onEvent` sees each probe event, as `find` stores them; `engine` adds fake options. */
+export async function fakeFindReport(
+  options: FindProbeOptions = {},
+  engine: FakeEngineOptions = {},
+): Promise<FindReport> {
+  const session = await createFakeEngine({
+    dimension: 8,
+    deltaNorm: 2,
+    noiseStd: 1,
+    ...engine,
+  }).open(spec);
   const config = resolveFindConfig(settings, session);
   const evidence = await runFindProbes(session, config, options);
   const recommendation = recommendFromEvidence(evidence, session.workload, {

@@ -8,10 +8,11 @@ export const FIND_DEFAULTS = findSettingsSchema.parse({});
 
 export const MEMORY_SEARCH_DEFAULTS: Pick<
   MemorySearchOptions,
-  'strategy' | 'isolateAboveFraction' | 'verifyMarginFraction' | 'maxTrials'
+  'strategy' | 'isolateAboveFraction' | 'verifyMarginFraction' | 'maxTrials' | 'tolerance'
 > = {
   strategy: FIND_DEFAULTS.memorySearch,
   isolateAboveFraction: FIND_DEFAULTS.isolateAboveFraction,
   verifyMarginFraction: FIND_DEFAULTS.verifyMarginFraction,
   maxTrials: FIND_DEFAULTS.memoryMaxTrials,
+  tolerance: FIND_DEFAULTS.memoryTolerance,
 };

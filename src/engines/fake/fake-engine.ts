@@ -51,6 +51,20 @@ export interface FakeEngineOptions {
    * update peaks at small batches and activations at large ones.
    */
   readonly secondRegime?: { readonly fixedBytes: number; readonly bytesPerExample: number };
+  /**
+   * A caching allocator's gap (a fraction of the budget, default 0): a batch runs out of memory
+   * once fixed + B·perExample exceeds budget·(1 − gap), while the peaks of the trials that fit
+   * stay on the line, as on a CUDA GPU, where reserved memory and fragmentation outgrow the
+   * allocated memory the counters report. Such an out-of-memory trial reports no peak (the step
+   * did not finish). The data option `allocatorGap` sets it.
+   */
+  readonly allocatorGap?: number;
+  /**
+   * Memory trials and training runs come back without `peakBytes` (those that fit, and those
+   * over the budget), as from a script on a machine with no memory counter (default false; the
+   * data option `omitPeakBytes=1`).
+   */
+  readonly omitPeakBytes?: boolean;
   /** Simulate a backend limit (not memory) at and above this batch size. */
   readonly limitAtBatchSize?: number;
   /**
@@ -79,10 +93,12 @@ const DEFAULTS = {
   fixedBytes: 64 * 1024 ** 2,
   bytesPerExample: 256 * 1024,
   memoryBudgetBytes: 1024 ** 3,
+  allocatorGap: 0,
+  omitPeakBytes: false,
 } as const;
 
 export interface FakeTruth extends LinearRegressionTruth {
-  /** The largest batch whose modelled peak fits the budget. */
+  /** The largest batch that fits: its modelled peak within the budget less the allocator gap. */
   readonly maxBatch: number;
   readonly fixedSeconds: number;
   readonly examplesPerSecond: number;
@@ -109,6 +125,7 @@ export class FakeSession implements TrainingSession {
     const examples = typeof dataOptions.examples === 'number' ? dataOptions.examples : undefined;
     const brokenAt = dataOptions.brokenAtBatch;
     const timeoutAt = dataOptions.timeoutAtBatch;
+    const gap = dataOptions.allocatorGap;
     this.settings = {
       ...DEFAULTS,
       ...options,
@@ -116,7 +133,16 @@ export class FakeSession implements TrainingSession {
       ...(examples !== undefined ? { datasetSize: examples } : {}),
       ...(typeof brokenAt === 'number' ? { brokenAtBatchSize: brokenAt } : {}),
       ...(typeof timeoutAt === 'number' ? { timeoutAtBatchSize: timeoutAt } : {}),
+      ...(typeof gap === 'number' ? { allocatorGap: gap } : {}),
+      ...(dataOptions.omitPeakBytes === 1 ? { omitPeakBytes: true } : {}),
     };
+    const allocatorGap = this.settings.allocatorGap;
+    if (!(allocatorGap >= 0 && allocatorGap < 1)) {
+      throw new BatchwiseError(
+        'invalid-option',
+        `allocatorGap must be in [0, 1), got ${allocatorGap}`,
+      );
+    }
     this.memoryBudgetBytes =
       engineOptions.memoryBudgetBytes ?? options.memoryBudgetBytes ?? DEFAULTS.memoryBudgetBytes;
     this.seed = spec.seed;
@@ -156,7 +182,7 @@ export class FakeSession implements TrainingSession {
     for (let step = 2 ** 30; step >= 1; step = Math.floor(step / 2)) {
       if (
         maxBatch + step <= this.settings.datasetSize &&
-        this.peakBytes(maxBatch + step) <= this.memoryBudgetBytes
+        this.peakBytes(maxBatch + step) <= this.usableBytes()
       ) {
         maxBatch += step;
       }
@@ -173,6 +199,16 @@ export class FakeSession implements TrainingSession {
     const first = this.settings.fixedBytes + this.settings.bytesPerExample * batchSize;
     const second = this.settings.secondRegime;
     return second ? Math.max(first, second.fixedBytes + second.bytesPerExample * batchSize) : first;
+  }
+
+  /** The memory a step can really use: the budget less the allocator's gap. */
+  private usableBytes(): number {
+    return this.memoryBudgetBytes * (1 - this.settings.allocatorGap);
+  }
+
+  /** The peak an ok outcome reports: none when the fake has no memory counter. */
+  private reportedPeak(batchSize: number): { peakBytes?: number } {
+    return this.settings.omitPeakBytes ? {} : { peakBytes: this.peakBytes(batchSize) };
   }
 
   private stepSeconds(batchSize: number): number {
@@ -201,7 +237,14 @@ export class FakeSession implements TrainingSession {
       return {
         kind: 'oom',
         message: `batch ${batchSize} needs ${peakBytes} bytes, over the budget`,
-        peakBytes,
+        ...(this.settings.omitPeakBytes ? {} : { peakBytes }),
+      };
+    }
+    if (peakBytes > this.usableBytes()) {
+      const gap = (this.settings.allocatorGap * 100).toFixed(1);
+      return {
+        kind: 'oom',
+        message: `batch ${batchSize} ran out of memory below the budget (simulated allocator gap of ${gap}%)`,
       };
     }
     return undefined;
@@ -234,7 +277,7 @@ export class FakeSession implements TrainingSession {
         return { kind: 'diverged', message: `loss became ${loss} at step ${record.step}`, steps };
       }
     }
-    return { kind: 'ok', steps, peakBytes: this.peakBytes(options.batchSize) };
+    return { kind: 'ok', steps, ...this.reportedPeak(options.batchSize) };
   }
 
   async gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome> {
@@ -287,7 +330,7 @@ export class FakeSession implements TrainingSession {
     return {
       kind: 'ok',
       batchSize: options.batchSize,
-      peakBytes: this.peakBytes(options.batchSize),
+      ...this.reportedPeak(options.batchSize),
       seconds: this.stepSeconds(options.batchSize),
     };
   }
