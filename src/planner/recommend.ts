@@ -154,6 +154,43 @@ function timeOptimal(context: TimedContext, bNoise: number) {
   });
 }
 
+/** A gain smaller than this fraction of the time is within the noise of the measurements. */
+const WITHIN_NOISE = 0.05;
+
+/**
+ * The batch whose worst slow-down over the noise scale's interval (its two ends and its value) is
+ * least — the least worst-case regret, so that a small move of the estimate between runs does not
+ * move the answer — and the user's own batch when its worst case is within WITHIN_NOISE of that.
+ * Candidates: the rounded time-optimal batch, the user's, and the powers of two between the
+ * interval ends' optima.
+ */
+function robustChoice(
+  context: TimedContext,
+  noise: Extract<NoiseScaleEstimate, { kind: 'measured' }>,
+  rounded: number,
+  yours: number,
+): { batchSize: number; keptYours: boolean } {
+  const scenarios = [noise.ci[0], noise.value, noise.ci[1]].filter(
+    (v) => v > 0 && Number.isFinite(v),
+  );
+  if (scenarios.length === 0) return { batchSize: rounded, keptYours: false };
+  const best = scenarios.map((v) => timeOptimal(context, v).plan);
+  const regret = (b: number) =>
+    Math.max(...scenarios.map((v, i) => planFor(context, v, b).seconds / (best[i]?.seconds ?? 1)));
+  const low = Math.min(...best.map((p) => p.globalBatch), rounded);
+  const high = Math.max(...best.map((p) => p.globalBatch), rounded);
+  const candidates = new Set([rounded]);
+  for (let b = 2 ** Math.floor(Math.log2(Math.max(1, low))); b <= high; b *= 2) {
+    if (b >= 1 && b <= context.maxBatch) candidates.add(b);
+  }
+  let choice = rounded;
+  for (const b of candidates) if (regret(b) < regret(choice) - 1e-12) choice = b;
+  if (yours !== choice && regret(yours) <= regret(choice) * (1 + WITHIN_NOISE)) {
+    return { batchSize: yours, keptYours: true };
+  }
+  return { batchSize: choice, keptYours: false };
+}
+
 /**
  * Round to a hardware-friendly size when it costs at most 2% of the time: a power of two first,
  * else a multiple of 8 (within 1%).
@@ -282,7 +319,17 @@ export function recommend(input: RecommendationInput): Recommendation {
         ? Math.min(Math.round(saturation), CONSERVATIVE_GROWTH * yours, maxBatch)
         : yours;
   }
-  const batchSize = bNoise !== undefined && timed ? roundBatch(timed, bNoise, exact) : exact;
+  const rounded = bNoise !== undefined && timed ? roundBatch(timed, bNoise, exact) : exact;
+  const robust =
+    input.noise.kind === 'measured' && timed
+      ? robustChoice(timed, input.noise, rounded, Math.min(input.learningRateBatchSize, maxBatch))
+      : undefined;
+  const batchSize = robust?.batchSize ?? rounded;
+  if (robust?.keptYours) {
+    diagnostics.push(
+      `your batch ${batchSize} is within ${Math.round(WITHIN_NOISE * 100)}% of the best time anywhere in the noise scale's interval: kept (the time-optimal batch is ${rounded})`,
+    );
+  }
 
   // Learning rate and warmup.
   const rule =

@@ -88,6 +88,17 @@ describe('recommendation', () => {
     expect(r.diagnostics.join(' ')).toMatch(/--noise-seconds/);
   });
 
+  it("keeps the user's batch when its worst case over the interval is within 5% of the best", () => {
+    // Near the optimum (about 224) the time curve is flat: 192 costs little anywhere in 800–1250.
+    const near = recommend({ ...base, learningRateBatchSize: 192 });
+    expect(near.batchSize).toBe(192);
+    expect(near.diagnostics.join(' ')).toMatch(/your batch 192 is within 5% .*kept/);
+    // Far from it (32), the time-optimal batch stands.
+    const far = recommend(base);
+    expect(far.batchSize).toBeGreaterThan(128);
+    expect(far.diagnostics.join(' ')).not.toMatch(/kept/);
+  });
+
   it('without noise evidence grows the batch at most 2x toward saturation, square-root rule', () => {
     const noise: NoiseScaleEstimate = {
       ...measured(0, 0, 0),
