@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A Keras MLP on synthetic data, trained with model.fit and writing batchwise telemetry.
 
-Needs TensorFlow 2.16+ (Keras 3) or tf.keras. Run, then analyse the log:
+Needs TensorFlow 2.16+ (Keras 3) or tf.keras. UNTESTED: this example and
+adapters/keras/batchwise_keras.py have never run (TensorFlow cannot be installed where
+batchwise is developed; docs/engines.md). Run, then analyse the log:
 
     BATCHWISE_TELEMETRY=keras.jsonl python3 examples/keras_mnist_mlp.py
     npx batchwise analyze keras.jsonl

@@ -1,31 +1,46 @@
 #!/usr/bin/env python3
 """A PyTorch training loop that writes batchwise telemetry through adapters/python.
 
-A small decoder-only transformer (or an MLP) on synthetic tokens, with gradient accumulation,
-optional mixed precision (GradScaler) and optional DistributedDataParallel (run it under
-torchrun). Every optimizer step writes one protocol `step` with the micro-batch (rank-local)
-and accumulated (all-reduced) gradient squared norms, taken before clipping with the loss scale
-divided out. Out of memory is written as an `oom` event, then the script exits with status 3.
+A small decoder-only transformer (or an MLP) on a synthetic token data set of --dataset-size
+sequences (each repeats a random 8-token pattern: learnable), with gradient accumulation,
+optional mixed precision (fp16 with a GradScaler on CUDA, bfloat16 on CPU) and optional
+DistributedDataParallel (run it under torchrun; gloo on CPU). `batchwise_telemetry.track` writes
+the protocol: every optimizer step one `step` event with the micro-batch (rank-local) and
+accumulated (all-reduced) gradient squared norms, taken before clipping with the loss scale
+divided out, and the peak memory (CUDA's allocator, or the process's peak RSS on CPU). Out of
+memory is written as an `oom` event, then the script exits with status 3.
+
+Runs on PyTorch 1.13 (Debian's python3-torch) and 2.x: features are detected, not assumed.
+`python3` below is an interpreter with torch (on Debian after `apt-get install python3-torch`,
+/usr/bin/python3):
 
     python3 examples/pytorch_train.py --batch-size 64 --micro-batch-size 16 --steps 50 > run.jsonl
-    torchrun --nproc-per-node 2 examples/pytorch_train.py --batch-size 64 --micro-batch-size 8
+    torchrun --nproc_per_node 2 examples/pytorch_train.py --batch-size 64 --micro-batch-size 8
     npx batchwise analyze run.jsonl
-    npx batchwise find --engine command --cmd 'python3 examples/pytorch_train.py --batch-size {batch} --steps {steps}'
+    npx batchwise find --engine command --cmd 'python3 examples/pytorch_train.py --batch-size {batch} --steps {steps} --micro-batch-size {micro_batch} --accumulation {accumulation} --seed {seed}'
 """
 
 import argparse
 import contextlib
+import inspect
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "adapters", "python"))
-from batchwise_telemetry import GradNormTracker, TelemetryWriter, cuda_peak_bytes, is_out_of_memory  # noqa: E402
+import batchwise_telemetry as batchwise  # noqa: E402
+
+
+def accepts(function, name):
+    """Whether a callable takes a keyword argument (is_causal, enable_nested_tensor: 2.x only)."""
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def build_model(torch, kind, vocab, width, layers, context):
     nn = torch.nn
-    if kind == "mlp":
+    if kind == "mlp":  # predicts the token after the context
         return nn.Sequential(nn.Embedding(vocab, width), nn.Flatten(), nn.Linear(width * context, width * 4),
                              nn.GELU(), nn.Linear(width * 4, vocab))
 
@@ -36,37 +51,76 @@ def build_model(torch, kind, vocab, width, layers, context):
             self.position = nn.Parameter(torch.zeros(context, width))
             layer = nn.TransformerEncoderLayer(width, max(1, width // 64), 4 * width, dropout=0.0,
                                                batch_first=True, norm_first=True)
-            self.blocks = nn.TransformerEncoder(layer, layers)
+            options = {"enable_nested_tensor": False} if accepts(nn.TransformerEncoder, "enable_nested_tensor") else {}
+            self.blocks = nn.TransformerEncoder(layer, layers, **options)
+            # is_causal exists from 2.0 on; the mask alone is what 1.13 needs (and what 2.x checks it against).
+            self.causal = {"is_causal": True} if accepts(nn.TransformerEncoder.forward, "is_causal") else {}
             self.head = nn.Linear(width, vocab)
             self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(context), persistent=False)
 
         def forward(self, tokens):
-            h = self.embed(tokens) + self.position[: tokens.shape[1]]
-            h = self.blocks(h, mask=self.mask[: tokens.shape[1], : tokens.shape[1]], is_causal=True)
+            n = tokens.shape[1]
+            h = self.embed(tokens) + self.position[:n]
+            h = self.blocks(h, mask=self.mask[:n, :n], **self.causal)
             return self.head(h)
 
     return Decoder()
+
+
+def split_batch(per_rank, accumulation, micro_batch_size):
+    """(micro-batch, micro-batches) with micro-batch × micro-batches == per_rank exactly."""
+    if accumulation:
+        if per_rank % accumulation:
+            sys.exit(f"--accumulation {accumulation} does not divide the per-rank batch {per_rank}")
+        return per_rank // accumulation, accumulation
+    k = max(1, -(-per_rank // max(1, micro_batch_size)))
+    while per_rank % k:  # the fewest equal micro-batches of at most --micro-batch-size
+        k += 1
+    return per_rank // k, k
+
+
+def mixed_precision(torch, device, enabled):
+    """(autocast context factory, GradScaler or None): fp16 + GradScaler on CUDA, bfloat16 on
+    CPU (no scaler needed), nothing when disabled (1.13's CPU autocast rejects float16 even when
+    enabled=False, so it is never entered then)."""
+    if not enabled or not hasattr(torch, "autocast"):
+        return contextlib.nullcontext, None
+    if device.type == "cuda":
+        amp = getattr(torch, "amp", None)
+        if amp is not None and hasattr(amp, "GradScaler") and accepts(amp.GradScaler, "device"):
+            scaler = amp.GradScaler("cuda")  # 2.3+; torch.cuda.amp.GradScaler is deprecated there
+        else:
+            scaler = torch.cuda.amp.GradScaler()
+        return (lambda: torch.autocast("cuda", dtype=torch.float16)), scaler
+    return (lambda: torch.autocast(device.type, dtype=torch.bfloat16)), None
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["gpt", "mlp"], default="gpt")
     parser.add_argument("--batch-size", type=int, default=64, help="global batch (all ranks, all micro-batches)")
-    parser.add_argument("--micro-batch-size", type=int, default=16, help="examples per micro-batch per rank")
+    parser.add_argument("--micro-batch-size", type=int, default=16,
+                        help="at most this many examples per micro-batch per rank (when --accumulation is not given)")
+    parser.add_argument("--accumulation", type=int, default=0,
+                        help="micro-batches per optimizer step per rank (overrides --micro-batch-size)")
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--dataset-size", type=int, default=60000, help="sequences in the synthetic data set")
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--context", type=int, default=128)
     parser.add_argument("--vocab", type=int, default=4096)
     parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--amp", action="store_true", help="fp16 autocast with a GradScaler (CUDA)")
+    parser.add_argument("--amp", action="store_true", help="mixed precision: fp16 + GradScaler on CUDA, bfloat16 on CPU")
     parser.add_argument("--clip", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
 
     import torch  # noqa: PLC0415
     import torch.distributed as dist  # noqa: PLC0415
 
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -75,65 +129,61 @@ def main():
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    if args.batch_size % world:
+        sys.exit(f"--batch-size {args.batch_size} is not a multiple of the {world} ranks")
+    if args.batch_size > args.dataset_size:
+        sys.exit(f"--batch-size {args.batch_size} is larger than the data set ({args.dataset_size})")
     per_rank = args.batch_size // world
-    k = max(1, per_rank // args.micro_batch_size)
-    micro = per_rank // k
-    torch.manual_seed(args.seed + rank)
+    micro, k = split_batch(per_rank, args.accumulation, args.micro_batch_size)
 
-    writer = TelemetryWriter(rank=rank)
+    # The data set: the same on every rank (seeded), one shuffle per epoch, each rank its slice.
+    data_generator = torch.Generator().manual_seed(args.seed)
+    patterns = torch.randint(0, args.vocab, (args.dataset_size, 8), generator=data_generator)
+    order = torch.randperm(args.dataset_size, generator=data_generator)
+    cursor = 0
+
+    def next_global_batch():
+        nonlocal order, cursor
+        if cursor + args.batch_size > args.dataset_size:
+            order, cursor = torch.randperm(args.dataset_size, generator=data_generator), 0
+        indices = order[cursor: cursor + args.batch_size]
+        cursor += args.batch_size
+        return indices
+
+    def tokens_of(indices):
+        tokens = patterns[indices].repeat(1, args.context // 8 + 2)[:, : args.context + 1].to(device)
+        if args.model == "mlp":
+            return tokens[:, :-1], tokens[:, -1]
+        return tokens[:, :-1], tokens[:, 1:]
+
+    torch.manual_seed(args.seed)  # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
     model = build_model(torch, args.model, args.vocab, args.width, args.layers, args.context).to(device)
     if distributed:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
-    scaler = torch.cuda.amp.GradScaler(enabled=args.amp and device.type == "cuda")
-    tracker = GradNormTracker(model, accumulation_steps=k, scaler=scaler)
-    parameters = sum(p.numel() for p in model.parameters())
-    writer.start(framework="pytorch", frameworkVersion=torch.__version__, world_size=world, micro_batch_size=micro,
-                 accumulation_steps=k, parameter_count=parameters, device=str(device),
-                 tokensPerExample=args.context, seed=args.seed)
-    # Synthetic tokens with structure: each sequence repeats a random pattern (learnable).
-    def batch(size):
-        pattern = torch.randint(0, args.vocab, (size, 8), device=device)
-        tokens = pattern.repeat(1, args.context // 8 + 2)[:, : args.context + 1]
-        return tokens[:, :-1], tokens[:, 1:]
-
+    autocast, scaler = mixed_precision(torch, device, args.amp)
     loss_fn = torch.nn.CrossEntropyLoss()
-    started_run = time.perf_counter()
+
     try:
-        for step in range(args.steps):
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            started = time.perf_counter()
-            tracker.begin_step()
-            total_loss = 0.0
-            for i in range(k):
-                x, y = batch(micro)
-                sync = model.no_sync() if distributed and i < k - 1 else contextlib.nullcontext()
-                with sync, torch.autocast(device.type, dtype=torch.float16, enabled=scaler.is_enabled()):
-                    logits = model(x)
-                    loss = loss_fn(logits.reshape(-1, args.vocab), y.reshape(-1)) / k
-                scaler.scale(loss).backward()
-                tracker.after_backward()
-                total_loss += float(loss.detach())
-            norms = tracker.end_step()  # before unscale_ and clipping
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-            scaler.step(optimizer)
-            scaler.update()
-            optimizer.zero_grad(set_to_none=True)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            writer.step(step=step, batch_size=micro * k * world, seconds=time.perf_counter() - started,
-                        loss=total_loss, peak_bytes=cuda_peak_bytes(), micro_batch_size=micro,
-                        tokens=micro * k * world * args.context, **norms)
-    except Exception as error:  # noqa: BLE001
-        if is_out_of_memory(error):
-            writer.oom(str(error), batch_size=args.batch_size)
+        with batchwise.track(model, optimizer, scaler, micro_batch_size=micro, accumulation_steps=k,
+                             dataset_size=args.dataset_size, clip=args.clip, seed=args.seed,
+                             tokens_per_example=args.context if args.model == "gpt" else 1) as t:
+            for _ in range(args.steps):
+                mine = next_global_batch()[rank * per_rank: (rank + 1) * per_rank]
+                for i in range(k):
+                    x, y = tokens_of(mine[i * micro: (i + 1) * micro])
+                    with t.micro_batch():
+                        with autocast():
+                            logits = model(x)
+                        t.backward(loss_fn(logits.reshape(-1, args.vocab).float(), y.reshape(-1)))
+                t.step()
+    except Exception as error:  # noqa: BLE001 - track() has written the oom event
+        if batchwise.is_out_of_memory(error):
             sys.exit(3)
         raise
-    writer.end(steps=args.steps, seconds=time.perf_counter() - started_run)
-    if distributed:
-        dist.destroy_process_group()
+    finally:
+        if distributed and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """batchwise telemetry for Keras (TensorFlow backend): a callback and a train_step wrapper.
 
+UNTESTED: this module has never run. TensorFlow cannot be installed where batchwise is
+developed, so only its syntax is checked (test/adapters/python-telemetry.test.ts); treat it as a
+sketch of the approach until it has been run against TensorFlow (docs/engines.md).
+
 * ``BatchwiseCallback``: writes the batchwise telemetry protocol (docs/protocol.md) from
   ``model.fit``: one ``step`` event per batch with the batch size, the seconds between
   ``on_train_batch_begin`` and ``on_train_batch_end``, and the batch's loss.

@@ -1,6 +1,20 @@
 """batchwise telemetry for Python training scripts (protocol version 1, docs/protocol.md).
 
-Two parts:
+Three parts:
+
+* ``track(model, optimizer, scaler, ...)``: the short way for PyTorch. A context manager around
+  the training loop; per micro-batch ``t.backward(loss)``, per optimizer step ``t.step()``; it
+  writes every event below, with the norms taken as described next::
+
+      import batchwise_telemetry as batchwise
+
+      with batchwise.track(model, optimizer, scaler, micro_batch_size=b, accumulation_steps=k,
+                           dataset_size=len(train_set), clip=1.0) as t:
+          for step in range(steps):
+              for x, y in micro_batches(step):         # k per rank
+                  with t.micro_batch():                 # DDP: no_sync() but on the last one
+                      t.backward(loss_fn(model(x), y))  # mean loss; /k and the scale: done here
+              t.step()   # norms before clipping, unscale_, clip, step, update, zero_grad, event
 
 * ``TelemetryWriter``: writes the protocol's JSON lines (``start``, ``step``, ``oom``, ``end``)
   to the file named by the environment variable ``BATCHWISE_TELEMETRY`` (set by
@@ -12,9 +26,16 @@ Two parts:
   (McCandlish et al. 2018, "An Empirical Model of Large-Batch Training", App. A.1). torch is
   imported lazily, only by the tracker.
 
-Usage in a PyTorch loop (k micro-batches per optimizer step, optionally DDP)::
+Peak memory (``peakBytes``): ``peak_memory_bytes(device)`` reads the CUDA allocator's peak since
+the last reset on a CUDA device (``memoryKind`` "cuda-allocated"); without CUDA (CPU training,
+MPS) it reports the process's peak resident memory (VmHWM, or getrusage's ru_maxrss; memoryKind
+"process-rss"), which includes the interpreter and libraries and never goes down: the steps of
+one run report a non-decreasing peak. ``track`` writes the kind in its ``start`` event.
 
-    from batchwise_telemetry import GradNormTracker, TelemetryWriter, cuda_peak_bytes
+Works with PyTorch 1.13 and 2.x (nothing version-specific is used). The long way, by hand, in a
+PyTorch loop (k micro-batches per optimizer step, optionally DDP)::
+
+    from batchwise_telemetry import GradNormTracker, TelemetryWriter, peak_memory_bytes
 
     writer = TelemetryWriter()                      # rank 0 writes, other ranks stay silent
     writer.start(framework="pytorch", micro_batch_size=b, accumulation_steps=k,
@@ -33,7 +54,7 @@ Usage in a PyTorch loop (k micro-batches per optimizer step, optionally DDP)::
         scaler.unscale_(optimizer); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         scaler.step(optimizer); scaler.update(); optimizer.zero_grad(set_to_none=True)
         writer.step(step=step, batch_size=b * k * world_size, seconds=time.perf_counter() - t0,
-                    loss=loss.item() * k, peak_bytes=cuda_peak_bytes(), **norms)
+                    loss=loss.item() * k, peak_bytes=peak_memory_bytes(), **norms)
     writer.end()
 
 How the norms are taken: a hook on every parameter (``Tensor.register_hook``) sees the gradient
@@ -226,6 +247,77 @@ def cuda_peak_bytes(reset: bool = True) -> Optional[int]:
     return peak
 
 
+def process_peak_rss_bytes() -> Optional[int]:
+    """Peak resident memory of this process since it started (its high-water mark), or None.
+
+    Linux: ``VmHWM`` of /proc/self/status, else ``getrusage(RUSAGE_SELF).ru_maxrss`` (KiB on
+    Linux, bytes on macOS). It includes the interpreter, the framework's libraries and
+    everything allocated so far, and it NEVER goes down: successive steps of one process report
+    a non-decreasing peak (the largest step so far, or the start-up, whichever is larger).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource  # noqa: PLC0415 - not on Windows
+    except ImportError:
+        return None
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+#: What ``peakBytes`` measures, written as the start event's ``memoryKind``.
+MEMORY_CUDA_ALLOCATED = "cuda-allocated"
+MEMORY_PROCESS_RSS = "process-rss"
+
+
+def memory_kind(device: Any = None) -> Optional[str]:
+    """``"cuda-allocated"`` where ``peak_memory_bytes(device)`` reads the CUDA allocator's peak,
+    ``"process-rss"`` where it falls back to the process's peak resident memory, else None."""
+    if _cuda_device(device) is not None:
+        return MEMORY_CUDA_ALLOCATED
+    return MEMORY_PROCESS_RSS if process_peak_rss_bytes() is not None else None
+
+
+def peak_memory_bytes(device: Any = None, reset: bool = True) -> Optional[int]:
+    """Peak memory for a step's ``peakBytes``: the CUDA allocator's peak since the last reset on
+    a CUDA device (``cuda_peak_bytes``), else the process's peak resident memory
+    (``process_peak_rss_bytes``, which never goes down). ``memory_kind(device)`` says which."""
+    cuda = _cuda_device(device)
+    if cuda is not None:
+        import torch  # noqa: PLC0415
+
+        peak = int(torch.cuda.max_memory_allocated(cuda))
+        if reset:
+            torch.cuda.reset_peak_memory_stats(cuda)
+        return peak
+    return process_peak_rss_bytes()
+
+
+def _cuda_device(device: Any) -> Any:
+    """The CUDA device to read the allocator of, or None (CPU, MPS, no torch, no CUDA)."""
+    if device is not None and getattr(device, "type", str(device).split(":")[0]) != "cuda":
+        return None
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    return torch.device(device) if device is not None else torch.device("cuda", torch.cuda.current_device())
+
+
+def _wide(tensor: Any) -> Any:
+    """Half and bfloat16 gradients are squared in float32; float32 and float64 stay as they are."""
+    import torch  # noqa: PLC0415
+
+    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     """True for the out-of-memory errors of CUDA, ROCm/HIP, MPS and the CPU allocator."""
     name = type(error).__name__
@@ -233,6 +325,8 @@ def is_out_of_memory(error: BaseException) -> bool:
     return (
         name == "OutOfMemoryError"
         or "out of memory" in text.lower()
+        or "can't allocate memory" in text.lower()  # torch's DefaultCPUAllocator
+        or "Cannot allocate memory" in text
         or "RESOURCE_EXHAUSTED" in text
         or "CUBLAS_STATUS_ALLOC_FAILED" in text
     )
@@ -277,7 +371,7 @@ class GradNormTracker:
     # A tensor hook sees this backward's gradient of one parameter before it is accumulated
     # into .grad and before DDP all-reduces it: the rank-local micro-batch gradient.
     def _hook(self, grad: Any) -> None:
-        square = grad.detach().float().pow(2).sum()
+        square = _wide(grad.detach()).pow(2).sum()
         self._current = square if self._current is None else self._current + square
         return None
 
@@ -313,11 +407,11 @@ class GradNormTracker:
             for p in self._parameters:
                 if p.grad is None:
                     continue
-                square = p.grad.detach().float().pow(2).sum()
+                square = _wide(p.grad.detach()).pow(2).sum()
                 total = square if total is None else total + square
             if total is None:
                 raise RuntimeError("end_step(): no parameter has a gradient")
-            micro = torch.stack([m.to(total.device) for m in self._micro])
+            micro = torch.stack([m.to(device=total.device, dtype=total.dtype) for m in self._micro])
             if not self.loss_divided and len(self._micro) > 1:
                 total = total / float(len(self._micro)) ** 2
             if self.loss_divided and len(self._micro) > 1:
@@ -337,3 +431,227 @@ class GradNormTracker:
         for handle in self._handles:
             handle.remove()
         self._handles = []
+
+
+class Tracker:
+    """An instrumented PyTorch training loop: what ``track(...)`` returns (see ``track``).
+
+    ``with track(model, optimizer, scaler, micro_batch_size=b, accumulation_steps=k,
+    dataset_size=n) as t``, then per optimizer step ``with t.micro_batch(): t.backward(loss)``
+    once per micro-batch and ``t.step()``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        optimizer: Any = None,
+        scaler: Any = None,
+        *,
+        micro_batch_size: int,
+        accumulation_steps: int = 1,
+        dataset_size: Optional[int] = None,
+        loss_scale: Optional[float] = None,
+        clip: Optional[float] = None,
+        writer: Optional[TelemetryWriter] = None,
+        tokens_per_example: Optional[float] = None,
+        framework: str = "pytorch",
+        **start_fields: Any,
+    ) -> None:
+        import torch  # noqa: PLC0415 - lazy: this module works without torch
+
+        if int(micro_batch_size) < 1 or int(accumulation_steps) < 1:
+            raise ValueError("micro_batch_size and accumulation_steps must be >= 1")
+        if scaler is not None and loss_scale is not None:
+            raise ValueError("give a scaler (dynamic loss scale) or a fixed loss_scale, not both")
+        self._torch = torch
+        self.model = model
+        self.optimizer = optimizer
+        self.scaler = scaler if scaler is not None and getattr(scaler, "is_enabled", lambda: True)() else None
+        self.loss_scale = float(loss_scale) if loss_scale is not None and float(loss_scale) != 1.0 else None
+        self.micro_batch_size = int(micro_batch_size)
+        self.accumulation_steps = int(accumulation_steps)
+        self.dataset_size = dataset_size
+        self.clip = clip
+        self.tokens_per_example = tokens_per_example
+        dist = torch.distributed
+        self.distributed = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+        self.world_size = dist.get_world_size() if self.distributed else 1
+        self.rank = dist.get_rank() if self.distributed else 0
+        self._owns_writer = writer is None
+        self.writer = writer if writer is not None else TelemetryWriter(rank=self.rank)
+        parameters = [p for p in model.parameters() if p.requires_grad]
+        self.device = parameters[0].device if parameters else torch.device("cpu")
+        self.memory_kind = memory_kind(self.device)
+        self.parameter_count = sum(p.numel() for p in {id(p): p for p in parameters}.values())
+        self._norms = GradNormTracker(model, accumulation_steps=self.accumulation_steps,
+                                      scaler=self.scaler, loss_scale=self.loss_scale)
+        self._framework = framework
+        self._start_fields = start_fields
+        self.steps = 0
+        self.last: Optional[Dict[str, Any]] = None
+        self._losses: List[Any] = []
+        self._micro_index = 0
+        self._run_started = 0.0
+        self._step_started = 0.0
+
+    @property
+    def batch_size(self) -> int:
+        """The global batch of one optimizer step: micro-batch × accumulation × ranks."""
+        return self.micro_batch_size * self.accumulation_steps * self.world_size
+
+    def _now(self) -> float:
+        import time  # noqa: PLC0415
+
+        if self.device.type == "cuda":
+            self._torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+    def __enter__(self) -> "Tracker":
+        self.writer.start(
+            framework=self._framework,
+            world_size=self.world_size,
+            micro_batch_size=self.micro_batch_size,
+            accumulation_steps=self.accumulation_steps,
+            dataset_size=self.dataset_size,
+            parameter_count=self.parameter_count,
+            **{
+                "frameworkVersion": self._torch.__version__ if self._framework == "pytorch" else None,
+                "device": str(self.device),
+                "memoryKind": self.memory_kind,
+                "lossScale": self._scale_now(),
+                "tokensPerExample": self.tokens_per_example,
+                **self._start_fields,
+            },
+        )
+        if self.device.type == "cuda":
+            self._torch.cuda.reset_peak_memory_stats(self.device)
+        self._run_started = self._step_started = self._now()
+        return self
+
+    def _scale_now(self) -> Optional[float]:
+        if self.scaler is not None:
+            return float(self.scaler.get_scale())
+        return self.loss_scale
+
+    def micro_batch(self) -> Any:
+        """Context for one micro-batch's forward and backward: under DistributedDataParallel
+        every micro-batch but the step's last runs in ``model.no_sync()`` (one all-reduce per
+        optimizer step); elsewhere it does nothing."""
+        import contextlib  # noqa: PLC0415
+
+        last = self._micro_index >= self.accumulation_steps - 1
+        if self.distributed and not last and hasattr(self.model, "no_sync"):
+            return self.model.no_sync()
+        return contextlib.nullcontext()
+
+    def backward(self, loss: Any) -> None:
+        """Backward of one micro-batch's MEAN loss: divided by k, multiplied by the loss scale
+        (``scaler.scale`` or the fixed ``loss_scale``), then its gradient squared norm recorded."""
+        if self._micro_index >= self.accumulation_steps:
+            raise RuntimeError(
+                "backward(): already %d micro-batches in this step (accumulation_steps=%d); "
+                "call step()" % (self._micro_index, self.accumulation_steps)
+            )
+        if self._micro_index == 0:
+            self._norms.begin_step()
+        self._losses.append(loss.detach())
+        scaled = loss / self.accumulation_steps if self.accumulation_steps > 1 else loss
+        if self.scaler is not None:
+            scaled = self.scaler.scale(scaled)
+        elif self.loss_scale is not None:
+            scaled = scaled * self.loss_scale
+        scaled.backward()
+        self._norms.after_backward()
+        self._micro_index += 1
+
+    def step(self, loss: Optional[float] = None, clip: Optional[float] = None,
+             tokens: Optional[int] = None) -> Dict[str, Any]:
+        """Ends the optimizer step: reads the norms (before unscaling and clipping), then, when
+        an optimizer was given, unscales, clips to ``clip`` (or the tracker's), steps, updates
+        the scaler and zeroes the gradients; writes the ``step`` event and returns its fields.
+        Without an optimizer only the norms are read and the event written: step it yourself,
+        after this call (the norms must be taken before clipping)."""
+        torch = self._torch
+        if self._micro_index != self.accumulation_steps:
+            raise RuntimeError(
+                "step(): %d micro-batches since the last step, but accumulation_steps=%d"
+                % (self._micro_index, self.accumulation_steps)
+            )
+        norms = self._norms.end_step()
+        if self.optimizer is not None:
+            parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
+            if self.scaler is not None:
+                self.scaler.unscale_(self.optimizer)
+            elif self.loss_scale is not None:
+                with torch.no_grad():
+                    for p in parameters:
+                        if p.grad is not None:
+                            p.grad.div_(self.loss_scale)
+            limit = clip if clip is not None else self.clip
+            if limit is not None:
+                torch.nn.utils.clip_grad_norm_(parameters, limit)
+            if self.scaler is not None:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+        now = self._now()
+        if loss is None:
+            loss = float(torch.stack([v.float() for v in self._losses]).mean())
+        if tokens is None and self.tokens_per_example is not None:
+            tokens = int(round(self.batch_size * self.tokens_per_example))
+        record = {
+            "step": self.steps,
+            "batch_size": self.batch_size,
+            "seconds": now - self._step_started,
+            "loss": float(loss),
+            "peak_bytes": peak_memory_bytes(self.device),
+            "micro_batch_size": self.micro_batch_size,
+            "tokens": tokens,
+            **norms,
+        }
+        self.writer.step(**record)
+        self.last = record
+        self.steps += 1
+        self._losses = []
+        self._micro_index = 0
+        self._step_started = self._now()
+        return record
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
+        self._norms.remove()
+        if exc is None:
+            self.writer.end(steps=self.steps, seconds=self._now() - self._run_started)
+        elif is_out_of_memory(exc):
+            self.writer.oom(str(exc), batch_size=self.batch_size, step=self.steps)
+        if self._owns_writer:
+            self.writer.close()
+        return False
+
+
+def track(model: Any, optimizer: Any = None, scaler: Any = None, **options: Any) -> Tracker:
+    """Instruments a PyTorch loop in three lines: a ``with``, one ``t.backward`` per micro-batch
+    (inside ``with t.micro_batch()`` under DDP with accumulation) and one ``t.step()``::
+
+        import batchwise_telemetry as batchwise
+
+        with batchwise.track(model, optimizer, scaler, micro_batch_size=b, accumulation_steps=k,
+                             dataset_size=len(train_set), clip=1.0) as t:
+            for step in range(steps):
+                for x, y in micro_batches(step):            # k of them on every rank
+                    with t.micro_batch():                    # model.no_sync() but on the last
+                        t.backward(loss_fn(model(x), y))     # the micro-batch's MEAN loss
+                t.step()      # norms, unscale, clip, optimizer and scaler step, zero_grad, event
+
+    It writes ``start`` on entry (framework, world size, micro-batch, accumulation, dataset size,
+    parameter count, device, ``memoryKind``), one ``step`` per ``t.step()`` (global batch, seconds
+    since the previous step, the mean micro-batch loss, ``peakBytes``, the micro-batch or
+    rank-local squared norms of every rank and that of the accumulated, all-reduced gradient,
+    taken before clipping with the loss scale divided out), and ``end`` on a normal exit or
+    ``oom`` when an out-of-memory error leaves the block (the error propagates). ``scaler``: a
+    ``GradScaler`` (or anything with its ``scale``/``unscale_``/``step``/``update``/``get_scale``);
+    ``loss_scale``: a fixed loss scale instead. ``optimizer=None``: ``t.step()`` only measures and
+    writes; step the optimizer yourself afterwards. Other keyword arguments go into ``start``.
+    """
+    return Tracker(model, optimizer, scaler, **options)

@@ -30,6 +30,13 @@ export interface TelemetryStart {
   readonly lossScale?: number | undefined;
   /** Memory of one device, so that a trial's peak can be compared with it. */
   readonly deviceMemoryBytes?: number | undefined;
+  /**
+   * What the steps' peakBytes measure: 'cuda-allocated' (the CUDA caching allocator's peak of
+   * allocated bytes since the previous step), 'process-rss' (the process's peak resident memory
+   * since it started: interpreter and libraries included, never decreasing from step to step),
+   * or another writer-defined name. Absent: unknown.
+   */
+  readonly memoryKind?: string | undefined;
   /** 'cuda:0', 'cpu', 'mps', ... */
   readonly device?: string | undefined;
   /** Real (non-padding) target tokens per example on average, for sequence data. */

@@ -36,6 +36,7 @@ export const telemetryStartSchema = z.object({
   parameterCount: positiveCount.optional(),
   lossScale: z.number().positive().optional(),
   deviceMemoryBytes: z.number().positive().optional(),
+  memoryKind: z.string().min(1).optional(),
   device: z.string().optional(),
   tokensPerExample: z.number().positive().optional(),
   seed: z.number().int().optional(),

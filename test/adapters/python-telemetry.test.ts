@@ -97,10 +97,12 @@ print("ordinary output")`;
     expect(parseAll(await readFile(file, 'utf8'))).toHaveLength(1);
   });
 
-  it('the module and the Keras helper compile without torch or tensorflow installed', () => {
+  it('the modules, the Keras helper and the PyTorch example compile without torch or tensorflow installed', () => {
     for (const file of [
       'adapters/python/batchwise_telemetry.py',
+      'adapters/python/torchrun_compat.py',
       'adapters/keras/batchwise_keras.py',
+      'examples/pytorch_train.py',
     ]) {
       const r = spawnSync(
         'python3',

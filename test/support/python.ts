@@ -1,0 +1,107 @@
+// A Python interpreter with PyTorch for the tests that train real models: $BATCHWISE_PYTHON, then
+// /usr/bin/python3 (Debian's python3-torch installs there), then the python3 on PATH — the first
+// that imports torch. Where none does, the tests are skipped with the reason printed, except in
+// CI ($CI set), where a missing torch must fail the run instead of hiding it: `torchOrSkip` then
+// says "run" and `requireTorchPython()` throws the reason from inside the tests.
+
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface TorchPython {
+  /** The interpreter (a path or a command name). */
+  readonly python: string;
+  /** torch.__version__, e.g. "1.13.0a0" or "2.4.1+cpu". */
+  readonly torchVersion: string;
+}
+
+/** Environment for the Python processes of the tests: no __pycache__ left in the source tree. */
+export const PYTHON_ENV: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+
+function candidates(): string[] {
+  const list = [process.env.BATCHWISE_PYTHON, '/usr/bin/python3', 'python3'].filter(
+    (p): p is string => p !== undefined && p !== '',
+  );
+  return [...new Set(list)];
+}
+
+function probe(python: string): string | undefined {
+  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], {
+    encoding: 'utf8',
+    env: PYTHON_ENV,
+    timeout: 120_000,
+  });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function find(): TorchPython | string {
+  const tried: string[] = [];
+  for (const python of candidates()) {
+    const torchVersion = probe(python);
+    if (torchVersion !== undefined) return { python, torchVersion };
+    tried.push(python);
+  }
+  return `no Python with torch (tried ${tried.join(', ')}; set BATCHWISE_PYTHON, or apt-get install python3-torch)`;
+}
+
+let found: TorchPython | string | undefined;
+
+/** The interpreter with torch, or the reason there is none (probed once per test file). */
+export function torchPython(): TorchPython | string {
+  found ??= find();
+  return found;
+}
+
+/**
+ * For `describe.skipIf(skipTorch())`: true (after printing why) only where no interpreter has
+ * torch AND this is not CI. In CI it is false, and requireTorchPython() fails the tests.
+ */
+export function skipTorch(): boolean {
+  const result = torchPython();
+  if (typeof result !== 'string') return false;
+  if (process.env.CI) return false;
+  console.warn(`skipping the PyTorch tests: ${result}`);
+  return true;
+}
+
+/** The interpreter with torch; throws the reason where there is none (in CI: a failure). */
+export function requireTorchPython(): TorchPython {
+  const result = torchPython();
+  if (typeof result === 'string') throw new Error(result);
+  return result;
+}
+
+/**
+ * argv prefix that launches `torchrun` with this interpreter: `python -m torch.distributed.run`,
+ * or, where that torchrun is broken (PyTorch 1.13 under Python 3.11, Debian 12),
+ * adapters/python/torchrun_compat.py, which patches the broken function and runs the same main.
+ * Options must be spelled with underscores (`--nproc_per_node`): 1.13 knows no other spelling.
+ */
+export function torchrunArgv(python: string): string[] {
+  const broken = spawnSync(
+    python,
+    [
+      '-c',
+      'from torch.distributed.elastic.multiprocessing.api import Std; import sys; sys.exit(Std.from_str("0") is None)',
+    ],
+    { env: PYTHON_ENV },
+  );
+  return broken.status === 0
+    ? [python, '-m', 'torch.distributed.run']
+    : [python, path.join(ROOT, 'adapters/python/torchrun_compat.py')];
+}
+
+/** A TCP port free right now on 127.0.0.1 (for torchrun's --master_port). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
