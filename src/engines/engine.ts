@@ -125,7 +125,13 @@ export type MemoryOutcome =
   | {
       readonly kind: 'ok';
       readonly batchSize: number;
-      readonly peakBytes: number;
+      /**
+       * The measured peak; absent when the engine has no memory counters (a command that reports
+       * no peakBytes): the trial then says only that the batch ran, and the budget was not checked.
+       */
+      readonly peakBytes?: number;
+      /** Why peakBytes is absent, in one line. */
+      readonly peakNotMeasured?: string;
       readonly seconds: number;
     }
   | (TrialFailure & { readonly batchSize: number });
@@ -136,6 +142,10 @@ export interface NormsRunOptions {
   readonly steps: number;
   readonly signal?: AbortSignal | undefined;
   readonly onStep?: ((record: StepRecord) => void) | undefined;
+  /** Each step's norms as they arrive (streamed, so that a kill loses none of them). */
+  readonly onNorms?: ((norms: GradientNorms) => void) | undefined;
+  /** Stop the run this many seconds after its first step; what came is kept (`stopped`). */
+  readonly maxSeconds?: number | undefined;
 }
 
 export interface NormsRun {
@@ -143,6 +153,8 @@ export interface NormsRun {
   readonly train: TrainOutcome;
   /** The micro-batch norms every step reported, in step order. */
   readonly norms: readonly GradientNorms[];
+  /** Why the run ended before its steps (the time limit), when it did. */
+  readonly stopped?: string;
 }
 
 export interface EngineResources {

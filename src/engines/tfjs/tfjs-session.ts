@@ -391,7 +391,7 @@ export class TfjsSession implements TrainingSession {
         batchSize,
         signal: options.signal,
       });
-      if (outcome.kind === 'ok')
+      if (outcome.kind === 'ok' && outcome.peakBytes !== undefined)
         this.memoryPoints.push({ batchSize, peakBytes: outcome.peakBytes });
       return outcome;
     }
