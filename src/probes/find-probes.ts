@@ -65,6 +65,12 @@ export async function runFindProbes(
     onTrial: (trial) => onEvent?.({ kind: 'memory-trial', trial }),
   });
   if (memory.kind !== 'found') messages.push(`memory: ${memory.message}`);
+  const unmeasured = memory.trials.filter((t) => t.outcome === 'ok' && t.peakBytes === undefined);
+  if (memory.kind === 'found' && unmeasured.length > 0) {
+    messages.push(
+      `memory: the ceiling was not measured by memory counters: ${unmeasured.length} of the trials that ran reported no peak memory (peakBytes), so batch ${memory.maxBatch} is the largest that ran without running out of memory, and the memory budget was not checked`,
+    );
+  }
   // Only a found ceiling (or, interrupted, the largest batch that fitted) is measured further: a
   // search stopped by a timeout or a broken engine knows no ceiling to time batches up to.
   const ceiling =
