@@ -23,7 +23,8 @@
 // exits 1. --announce-plan writes "protocol": {"plan": 1} in the start event (support without
 // {plan} in the template). Other flags: --startup-ms N sleeps before the start event (an
 // interpreter's start-up), --real-time sleeps each step's reported seconds, --launch-log PATH
-// appends one JSON line per launch (pid, start time, seconds to the start event), --ignore-batch
+// appends one JSON line per launch (pid, start time, seconds to the start event) and one per plan
+// item ({pid, item}), --ignore-batch
 // N runs batch N whatever was asked (from --misbehave-from), --no-peak writes no peakBytes,
 // --nan-norms writes NaN micro-batch norms.
 
@@ -257,6 +258,11 @@ async function* planItems(path: string): AsyncGenerator<PlanItem> {
 
 if (planPath) {
   for await (const item of planItems(planPath)) {
+    if (values['launch-log'])
+      appendFileSync(
+        values['launch-log'],
+        `${JSON.stringify({ pid: process.pid, item: item.id })}\n`,
+      );
     if (!(await train({ ...item, item: item.id }))) break;
   }
   emit({ event: 'end' });

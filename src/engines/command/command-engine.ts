@@ -77,13 +77,15 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
     async open(spec: WorkloadSpec, engineOptions: EngineOptions = {}) {
       const runner = new CommandRunner(settings, spec.seed);
       try {
+        // In plan mode the opening item runs no step, only the handshake (start, item-end): the
+        // process then measures on from the initial weights. One run per trial runs one step.
         const result = await runner.run({
           batchSize: 1,
-          steps: 1,
+          steps: runner.plan ? 0 : 1,
           microBatchSize: 1,
           accumulation: 1,
           phase: 'open',
-          worker: 'memory',
+          worker: 'measure',
         });
         const start = runner.start;
         if (!start) {

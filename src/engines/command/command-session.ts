@@ -58,10 +58,11 @@ export interface CommandSessionSettings {
 }
 
 /**
- * Which process a run belongs to in plan mode: runs of the same key share one process; a new key
- * ends the process of the last one and starts another; 'fresh' always starts one of its own.
+ * Which process a run belongs to in plan mode: 'measure' runs (the opening, memory trials,
+ * throughput steps: none needs particular weights) share one process; 'fresh' runs (the noise
+ * run, which must start from the initial weights) get one of their own.
  */
-export type WorkerKey = 'memory' | 'train' | 'fresh';
+export type WorkerKey = 'measure' | 'fresh';
 
 export interface RunRequest {
   readonly batchSize: number;
@@ -287,7 +288,7 @@ export class CommandSession implements TrainingSession {
         command: settings.command.text,
         shell: 'shellLine' in settings.command,
         telemetryProtocol: 1,
-        runs: runner.plan ? 'plan (one process per phase)' : 'one run per trial',
+        runs: runner.plan ? 'plan (one process for the measurements)' : 'one run per trial',
         worldSize: start.worldSize,
       },
     };
@@ -357,7 +358,7 @@ export class CommandSession implements TrainingSession {
       microBatchSize: options.batchSize,
       accumulation: 1,
       phase: 'throughput',
-      worker: 'train',
+      worker: 'measure',
       signal: options.signal,
       stopSignal: guard.stopSignal,
       onEvent: (event) => {
@@ -548,7 +549,7 @@ export class CommandSession implements TrainingSession {
       microBatchSize: batchSize,
       accumulation: 1,
       phase: 'memory',
-      worker: 'memory',
+      worker: 'measure',
       signal: options.signal,
       stopSignal: guard.stopSignal,
       onEvent: guard.check,

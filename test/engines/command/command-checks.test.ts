@@ -40,10 +40,20 @@ describe.each(MODES)('command engine ($mode): checks', ({ mode, flags }) => {
     }
   });
 
-  it('fails to open with that line when even the opening run is of another batch', async () => {
-    await expect(open(...flags, '--ignore-batch', '8', '--misbehave-from', '1')).rejects.toThrow(
-      /^the command ran batch 8 when (the plan item )?asked for 1: does it use/,
-    );
+  it('says so at the opening run, or in plan mode (whose opening runs no step) at the first trial', async () => {
+    const command = open(...flags, '--ignore-batch', '8', '--misbehave-from', '1');
+    const line = /^the command ran batch 8 when (the plan item )?asked for 1: does it use/;
+    if (mode !== 'plan') {
+      await expect(command).rejects.toThrow(line);
+      return;
+    }
+    const session = await command;
+    try {
+      const memory = await session.measureMemory({ batchSize: 1 });
+      expect(memory.kind === 'error' && memory.message).toMatch(line);
+    } finally {
+      await session.dispose();
+    }
   });
 
   it('keeps NaN micro-batch norms as data; the estimate skips them openly', async () => {

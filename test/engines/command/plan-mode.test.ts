@@ -1,5 +1,6 @@
 // The command engine's plan mode (docs/protocol.md, "Plans"): one process of the fake trainer runs
-// a whole phase (memory trials, out-of-memory included, or the throughput steps), a fresh one is
+// the opening, the memory trials (out-of-memory included) and the throughput steps; the noise run
+// gets a process of its own (initial weights); a fresh one is
 // started when a script exits after an out-of-memory error, support is read from the start event
 // too, and the engine contract holds. Launches are counted by the trainer's own launch log.
 
@@ -30,7 +31,8 @@ async function openPlan(extra: string[] = [], template: 'plan' | 'announce' = 'p
   }).open(SPEC)) as CommandSession;
   const launches = () => {
     try {
-      return readFileSync(log, 'utf8').trim().split('\n').length;
+      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      return lines.filter((line) => !line.includes('"item"')).length;
     } catch {
       return 0;
     }
@@ -46,7 +48,7 @@ engineContract('command in plan mode (fake trainer)', {
 });
 
 describe('command engine in plan mode: one process per phase', () => {
-  it('runs the opening and every memory trial, out-of-memory included, in one process', async () => {
+  it('runs the opening, every memory trial (out-of-memory included) and the throughput steps in one process', async () => {
     const { session, launches } = await openPlan(['--oom-above', '8']);
     try {
       const outcomes = [];
@@ -56,7 +58,7 @@ describe('command engine in plan mode: one process per phase', () => {
       expect(outcomes[2]?.kind === 'oom' && outcomes[2].message).toMatch(/batch 16 is over 8/);
       expect(outcomes[3]?.kind === 'ok' && outcomes[3].peakBytes).toBe(40 * 1024 ** 2);
       expect(launches()).toBe(1);
-      // The throughput phase gets a process of its own, which all its steps share.
+      // The throughput steps run in the same process.
       for (const batchSize of [1, 2, 4, 8]) {
         for (let i = 0; i < 3; i++) {
           const train = await session.train({ batchSize, steps: 1 });
@@ -64,9 +66,18 @@ describe('command engine in plan mode: one process per phase', () => {
           expect(train.steps.map((s) => s.batchSize)).toEqual([batchSize]);
         }
       }
+      expect(launches()).toBe(1);
+      expect(session.launchStats().launches).toBe(1);
+      // The noise run starts from the initial weights: a process of its own.
+      await session.reset();
+      const noise = await session.trainWithNorms?.({
+        microBatchSize: 1,
+        accumulationSteps: 8,
+        steps: 3,
+      });
+      expect(noise?.norms).toHaveLength(3);
       expect(launches()).toBe(2);
-      expect(session.launchStats().launches).toBe(2);
-      expect(session.engine.details?.runs).toBe('plan (one process per phase)');
+      expect(session.engine.details?.runs).toBe('plan (one process for the measurements)');
     } finally {
       await session.dispose();
     }
@@ -111,7 +122,7 @@ describe('command engine in plan mode: one process per phase', () => {
       for (const batchSize of [1, 2, 4, 8])
         expect((await session.measureMemory({ batchSize })).kind).toBe('ok');
       expect(launches()).toBe(2);
-      expect(session.engine.details?.runs).toBe('plan (one process per phase)');
+      expect(session.engine.details?.runs).toBe('plan (one process for the measurements)');
     } finally {
       await session.dispose();
     }
