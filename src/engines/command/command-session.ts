@@ -200,7 +200,7 @@ export class CommandRunner {
       request.worker,
     );
     this.worker = worker;
-    const start = await worker.waitForStart();
+    const start = await worker.waitForStart(this.settings.timeoutSeconds, request.signal);
     if (start) {
       this.start = start;
       this.startup += worker.startupSeconds ?? 0;
@@ -214,7 +214,12 @@ export class CommandRunner {
       if (!worker.start) {
         // The process ended (or was stopped) before it wrote a start event.
         const exited = worker.exited ?? (await worker.done);
-        return { ...exited, events: exited.events.filter((e) => e.event !== 'start') };
+        const why = worker.startFailure;
+        return {
+          ...exited,
+          ...(why ? { end: why.end, message: why.message } : {}),
+          events: exited.events.filter((e) => e.event !== 'start'),
+        };
       }
       const stale = worker.completedItems > 0;
       const item: PlanItem = {

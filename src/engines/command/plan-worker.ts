@@ -48,6 +48,8 @@ export class PlanWorker {
   startupSeconds: number | undefined;
   /** The whole run's result, once the process has exited. */
   exited: CommandRunResult | undefined;
+  /** Why the process was ended before its start event (a timeout, an abort). */
+  startFailure: { readonly end: CommandRunEnd; readonly message: string } | undefined;
   /** Items that ended with item-end or an oom of their own. */
   completedItems = 0;
   readonly done: Promise<CommandRunResult>;
@@ -83,10 +85,33 @@ export class PlanWorker {
     return this.exited === undefined;
   }
 
-  /** The start event, or undefined when the process ended without one. */
-  async waitForStart(): Promise<TelemetryStart | undefined> {
+  /**
+   * The start event, or undefined when the process ended without one; a process that writes none
+   * within `timeoutSeconds`, or is aborted meanwhile, is ended, and `startFailure` says why.
+   */
+  async waitForStart(
+    timeoutSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<TelemetryStart | undefined> {
     if (this.start || this.exited) return this.start;
-    await new Promise<void>((resolve) => this.startWaiters.push(resolve));
+    const fail = (end: CommandRunEnd, message: string) => {
+      if (this.start || this.exited) return;
+      this.startFailure ??= { end, message };
+      this.stopController.abort();
+    };
+    const timer = setTimeout(
+      () => fail('timeout', `ran past the timeout of ${timeoutSeconds} s before its start event`),
+      timeoutSeconds * 1000,
+    );
+    const onAbort = () => fail('aborted', 'aborted');
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) onAbort();
+    try {
+      await new Promise<void>((resolve) => this.startWaiters.push(resolve));
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
     return this.start;
   }
 

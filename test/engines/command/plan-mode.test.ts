@@ -128,6 +128,18 @@ describe('command engine in plan mode: one process per phase', () => {
     }
   });
 
+  it('a process that writes no start event within the timeout is ended with one line', async () => {
+    const engine = createCommandEngine({
+      command: fakeTrainerCommand('--plan', '{plan}', '--startup-ms', '5000'),
+      killGraceSeconds: 0.2,
+      timeoutSeconds: 1,
+    });
+    await expect(engine.open(SPEC)).rejects.toThrow(
+      'the command at batch 1 ran past the timeout of 1 s before its start event and was stopped',
+    );
+    expect(liveGroupCount()).toBe(0);
+  });
+
   it('a hung item hits the timeout, and the next item runs in a fresh process', async () => {
     const log = join(dir, 'hang.jsonl');
     const session = await createCommandEngine({
