@@ -133,10 +133,13 @@ export type MemoryOutcome =
       readonly batchSize: number;
       /**
        * The step's peak memory, from the engine's own accounting. Absent when the engine has no
-       * memory counter (a user's script on a machine without one): the memory search then works
-       * from out-of-memory outcomes alone.
+       * memory counter (a command that reports no peakBytes): the trial then says only that the
+       * batch ran, the budget was not checked, and the memory search works from out-of-memory
+       * outcomes alone.
        */
       readonly peakBytes?: number;
+      /** Why peakBytes is absent, in one line. */
+      readonly peakNotMeasured?: string;
       readonly seconds: number;
     }
   | (TrialFailure & { readonly batchSize: number });
@@ -147,6 +150,10 @@ export interface NormsRunOptions {
   readonly steps: number;
   readonly signal?: AbortSignal | undefined;
   readonly onStep?: ((record: StepRecord) => void) | undefined;
+  /** Each step's norms as they arrive (streamed, so that a kill loses none of them). */
+  readonly onNorms?: ((norms: GradientNorms) => void) | undefined;
+  /** Stop the run this many seconds after its first step; what came is kept (`stopped`). */
+  readonly maxSeconds?: number | undefined;
 }
 
 export interface NormsRun {
@@ -154,6 +161,8 @@ export interface NormsRun {
   readonly train: TrainOutcome;
   /** The micro-batch norms every step reported, in step order. */
   readonly norms: readonly GradientNorms[];
+  /** Why the run ended before its steps (the time limit), when it did. */
+  readonly stopped?: string;
 }
 
 export interface EngineResources {

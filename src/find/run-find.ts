@@ -72,9 +72,13 @@ function whyNone(
 ): { reason: NoRecommendationReason; message: string } {
   const broken = session.broken?.();
   if (broken !== undefined) {
+    // A user's command that cannot be trusted says what to fix itself; backend advice is TF.js's.
     return {
       reason: 'engine-broken',
-      message: `${broken}; the run is marked failed and will not be resumed — lower --memory-budget, or try --backend cpu`,
+      message:
+        session.engine.name === 'command'
+          ? broken
+          : `${broken}; the run is marked failed and will not be resumed — lower --memory-budget, or try --backend cpu`,
     };
   }
   if (evidence.noise?.outcome === 'diverged') {

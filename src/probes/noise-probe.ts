@@ -81,7 +81,9 @@ function measurementOf(norms: GradientNorms): NoiseMeasurement {
 
 /**
  * For engines whose every step reports its micro-batch norms (trainWithNorms): one training
- * run at the train batch split into k micro-batches, every `measureEvery`-th step a measurement.
+ * run at the train batch split into k micro-batches, every `measureEvery`-th step a measurement,
+ * handed on as its step arrives (so that the store keeps it at once), the run stopped by the
+ * engine once maxSeconds have passed since its first step.
  */
 async function probeNoiseInOneRun(
   run: NonNullable<TrainingSession['trainWithNorms']>,
@@ -90,24 +92,29 @@ async function probeNoiseInOneRun(
   const accumulationSteps = options.microBatches;
   const microBatchSize = Math.max(1, Math.floor(options.trainBatchSize / accumulationSteps));
   const steps = (options.measurements - 1) * options.measureEvery + 1;
+  const measurements: NoiseMeasurement[] = [];
   const result = await run({
     microBatchSize,
     accumulationSteps,
     steps,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxSeconds !== undefined ? { maxSeconds: options.maxSeconds } : {}),
+    onNorms: (norms) => {
+      if (norms.step % options.measureEvery !== 0) return;
+      const measurement = measurementOf(norms);
+      measurements.push(measurement);
+      options.onMeasurement?.(measurement, estimateNoiseScale(measurements, options.estimator));
+    },
   });
-  const measurements: NoiseMeasurement[] = [];
-  for (const norms of result.norms) {
-    if (norms.step % options.measureEvery !== 0) continue;
-    const measurement = measurementOf(norms);
-    measurements.push(measurement);
-    options.onMeasurement?.(measurement, estimateNoiseScale(measurements, options.estimator));
-  }
   const trajectory = noiseScaleTrajectory(measurements, options.estimator);
   const train = result.train;
   return {
     outcome: train.kind,
-    ...(train.kind !== 'ok' ? { message: train.message } : {}),
+    ...(train.kind !== 'ok'
+      ? { message: train.message }
+      : result.stopped !== undefined
+        ? { message: result.stopped }
+        : {}),
     measurements,
     trajectory,
     final: trajectory.at(-1)?.estimate ?? estimateNoiseScale([], options.estimator),

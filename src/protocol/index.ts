@@ -5,6 +5,15 @@ export {
   safeParseTelemetryLine,
   type TelemetryLineResult,
 } from './parse-telemetry-line.js';
+export {
+  PLAN_PROTOCOL_VERSION,
+  type PlanItem,
+  type PlanLine,
+  type PlanPhase,
+  type PlanStop,
+  parsePlanLine,
+  planLine,
+} from './plan.js';
 export { LineSplitter, type ReadTelemetryOptions, readTelemetry } from './read-telemetry.js';
 export {
   TELEMETRY_EVENT_NAMES,
@@ -12,6 +21,7 @@ export {
   type TelemetryEnd,
   type TelemetryEvent,
   type TelemetryEventName,
+  type TelemetryItemEnd,
   type TelemetryOom,
   type TelemetryStart,
   type TelemetryStep,
@@ -19,6 +29,7 @@ export {
 export {
   TELEMETRY_SCHEMAS,
   telemetryEndSchema,
+  telemetryItemEndSchema,
   telemetryOomSchema,
   telemetryStartSchema,
   telemetryStepSchema,

@@ -5,7 +5,7 @@
 
 export const TELEMETRY_PROTOCOL_VERSION = 1;
 
-export const TELEMETRY_EVENT_NAMES = ['start', 'step', 'oom', 'end'] as const;
+export const TELEMETRY_EVENT_NAMES = ['start', 'step', 'oom', 'item-end', 'end'] as const;
 export type TelemetryEventName = (typeof TELEMETRY_EVENT_NAMES)[number];
 
 /** Once per run, before the first step: what is being trained and how it is split. */
@@ -42,6 +42,11 @@ export interface TelemetryStart {
   /** Real (non-padding) target tokens per example on average, for sequence data. */
   readonly tokensPerExample?: number | undefined;
   readonly seed?: number | undefined;
+  /**
+   * Optional extensions the script implements, each with its own version: `plan: 1` says it
+   * runs work items from a plan file (docs/protocol.md, "Plans"), many trials in one process.
+   */
+  readonly protocol?: { readonly plan?: number | undefined } | undefined;
 }
 
 /** One optimizer step. */
@@ -73,6 +78,8 @@ export interface TelemetryStep {
   readonly worldSize?: number | undefined;
   /** The loss scale the written norms carried; already divided out of the norms here. */
   readonly lossScale?: number | undefined;
+  /** The plan work item this step belongs to (its `id`), in plan mode. */
+  readonly item?: number | undefined;
 }
 
 /** The run ran out of memory (the script caught the error and says so before exiting). */
@@ -84,6 +91,16 @@ export interface TelemetryOom {
   readonly step?: number | undefined;
   readonly peakBytes?: number | undefined;
   readonly rank?: number | undefined;
+  /** The plan work item that ran out of memory, in plan mode. */
+  readonly item?: number | undefined;
+}
+
+/** Plan mode: a work item is done (all its steps were written); the script reads the next. */
+export interface TelemetryItemEnd {
+  readonly v: 1;
+  readonly event: 'item-end';
+  readonly item: number;
+  readonly steps?: number | undefined;
 }
 
 /** The run finished normally. */
@@ -94,4 +111,9 @@ export interface TelemetryEnd {
   readonly seconds?: number | undefined;
 }
 
-export type TelemetryEvent = TelemetryStart | TelemetryStep | TelemetryOom | TelemetryEnd;
+export type TelemetryEvent =
+  | TelemetryStart
+  | TelemetryStep
+  | TelemetryOom
+  | TelemetryItemEnd
+  | TelemetryEnd;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type {
   TelemetryEnd,
+  TelemetryItemEnd,
   TelemetryOom,
   TelemetryStart,
   TelemetryStep,
@@ -40,6 +41,7 @@ export const telemetryStartSchema = z.object({
   device: z.string().optional(),
   tokensPerExample: z.number().positive().optional(),
   seed: z.number().int().optional(),
+  protocol: z.object({ plan: positiveCount.optional() }).optional(),
 }) satisfies z.ZodType<TelemetryStart, unknown>;
 
 export const telemetryStepSchema = z
@@ -58,6 +60,7 @@ export const telemetryStepSchema = z
     rank: count.optional(),
     worldSize: positiveCount.optional(),
     lossScale: z.number().positive().optional(),
+    item: count.optional(),
   })
   .superRefine((step, context) => {
     const norms = step.microSqNorms;
@@ -100,7 +103,15 @@ export const telemetryOomSchema = z.object({
   step: count.optional(),
   peakBytes: bytes.optional(),
   rank: count.optional(),
+  item: count.optional(),
 }) satisfies z.ZodType<TelemetryOom, unknown>;
+
+export const telemetryItemEndSchema = z.object({
+  v: version,
+  event: z.literal('item-end'),
+  item: count,
+  steps: count.optional(),
+}) satisfies z.ZodType<TelemetryItemEnd, unknown>;
 
 export const telemetryEndSchema = z.object({
   v: version,
@@ -113,5 +124,6 @@ export const TELEMETRY_SCHEMAS = {
   start: telemetryStartSchema,
   step: telemetryStepSchema,
   oom: telemetryOomSchema,
+  'item-end': telemetryItemEndSchema,
   end: telemetryEndSchema,
 } as const;

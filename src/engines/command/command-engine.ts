@@ -6,8 +6,14 @@
 
 import { totalmem } from 'node:os';
 import { BatchwiseError, requirePositive } from '../../errors.js';
+import { PLAN_PROTOCOL_VERSION } from '../../protocol/plan.js';
 import type { Engine, EngineOptions, WorkloadSpec } from '../engine.js';
-import { CommandRunner, CommandSession, type ResolvedCommand } from './command-session.js';
+import {
+  batchMismatchMessage,
+  CommandRunner,
+  CommandSession,
+  type ResolvedCommand,
+} from './command-session.js';
 import { splitCommandLine, templateMacros } from './command-template.js';
 import { runFailure } from './run-outcome.js';
 
@@ -64,19 +70,24 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
     memorySteps: options.memorySteps ?? 2,
     datasetSize: options.datasetSize,
     parameterCount: options.parameterCount,
+    planInTemplate: macros.has('plan'),
   };
   return {
     name: 'command',
     async open(spec: WorkloadSpec, engineOptions: EngineOptions = {}) {
       const runner = new CommandRunner(settings, spec.seed);
       try {
+        // In plan mode the opening item runs no step, only the handshake (start, item-end): the
+        // process then measures on from the initial weights. One run per trial runs one step.
         const result = await runner.run({
           batchSize: 1,
-          steps: 1,
+          steps: runner.plan ? 0 : 1,
           microBatchSize: 1,
           accumulation: 1,
+          phase: 'open',
+          worker: 'measure',
         });
-        const start = result.events.find((e) => e.event === 'start');
+        const start = runner.start;
         if (!start) {
           const failure = runFailure(result, 'at batch 1');
           throw new BatchwiseError(
@@ -86,10 +97,19 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
               : 'the command wrote no start event (docs/protocol.md) at batch 1',
           );
         }
+        const ran = result.events.find((e) => e.event === 'step' && e.batchSize !== 1);
+        if (ran?.event === 'step') {
+          throw new BatchwiseError(
+            'invalid-option',
+            batchMismatchMessage(ran.batchSize, 1, runner.plan),
+          );
+        }
+        // A script that announces plans (docs/protocol.md, "Plans") runs each phase in one process.
+        if (start.protocol?.plan === PLAN_PROTOCOL_VERSION) runner.enablePlan();
         const budget = engineOptions.memoryBudgetBytes ?? start.deviceMemoryBytes ?? totalmem();
         return new CommandSession(runner, spec, start, budget);
       } catch (error) {
-        runner.dispose();
+        await runner.dispose();
         throw error;
       }
     },

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchwiseError, requireInteger } from '../../errors.js';
+import type { PlanItem, PlanPhase } from '../../protocol/plan.js';
 import type {
   TelemetryEvent,
   TelemetryStart,
@@ -35,6 +36,7 @@ import type {
   WorkloadSpec,
 } from '../engine.js';
 import { expandArgv, expandShellLine, type MacroValues } from './command-template.js';
+import { diedBeforeItem, PlanWorker } from './plan-worker.js';
 import { type CommandRunResult, runCommand } from './run-command.js';
 import { runFailure } from './run-outcome.js';
 
@@ -51,15 +53,34 @@ export interface CommandSessionSettings {
   readonly memorySteps: number;
   readonly datasetSize?: number | undefined;
   readonly parameterCount?: number | undefined;
+  /** The template names {plan}: plan mode from the first run on. */
+  readonly planInTemplate?: boolean | undefined;
 }
+
+/**
+ * Which process a run belongs to in plan mode: 'measure' runs (the opening, memory trials,
+ * throughput steps: none needs particular weights) share one process; 'fresh' runs (the noise
+ * run, which must start from the initial weights) get one of their own.
+ */
+export type WorkerKey = 'measure' | 'fresh';
 
 export interface RunRequest {
   readonly batchSize: number;
   readonly steps: number;
   readonly microBatchSize: number;
   readonly accumulation: number;
+  readonly phase: PlanPhase;
+  readonly worker: WorkerKey;
   readonly signal?: AbortSignal | undefined;
+  /** Stop the run on purpose (a time limit, a wrong batch): what came is kept. */
+  readonly stopSignal?: AbortSignal | undefined;
   readonly onEvent?: ((event: TelemetryEvent) => void) | undefined;
+}
+
+/** Launches of the command and the time they took to start (to their start event). */
+export interface LaunchStats {
+  readonly launches: number;
+  readonly startupSeconds: number;
 }
 
 /** Step events of rank 0 (or of writers that give no rank). */
@@ -67,51 +88,174 @@ function isLeadStep(event: TelemetryEvent): event is TelemetryStep {
   return event.event === 'step' && (event.rank ?? 0) === 0;
 }
 
-/** Runs the command once in a fresh temporary telemetry file. */
+/**
+ * Runs the command: once per request (one run per trial), or, in plan mode, as items of a
+ * long-lived process per phase (plan-worker.ts), with a fresh process as the fallback when one
+ * has ended (a script that exits after an out-of-memory error).
+ */
 export class CommandRunner {
   private readonly directory = mkdtempSync(join(tmpdir(), 'batchwise-command-'));
   private live = 0;
+  private planMode: boolean;
+  private worker: PlanWorker | undefined;
+  private nextItemId = 1;
+  private launchCount = 0;
+  private startup = 0;
+  /** The latest start event the command wrote. */
+  start: TelemetryStart | undefined;
 
   constructor(
     readonly settings: CommandSessionSettings,
     private readonly seed: number,
-  ) {}
+  ) {
+    this.planMode = settings.planInTemplate === true;
+  }
 
   get liveRuns(): number {
     return this.live;
   }
 
-  async run(request: RunRequest): Promise<CommandRunResult> {
-    const telemetryPath = join(this.directory, 'telemetry.jsonl');
+  get plan(): boolean {
+    return this.planMode;
+  }
+
+  /** The start event announced plan support: later runs are plan items. */
+  enablePlan(): void {
+    this.planMode = true;
+  }
+
+  get stats(): LaunchStats {
+    return { launches: this.launchCount, startupSeconds: this.startup };
+  }
+
+  private get telemetryPath(): string {
+    return join(this.directory, 'telemetry.jsonl');
+  }
+
+  private get planPath(): string {
+    return join(this.directory, 'plan.jsonl');
+  }
+
+  private expanded(request: RunRequest) {
     const values: MacroValues = {
       batch: request.batchSize,
       steps: request.steps,
       micro_batch: request.microBatchSize,
       accumulation: request.accumulation,
       seed: this.seed,
-      telemetry: telemetryPath,
+      telemetry: this.telemetryPath,
+      plan: this.planPath,
     };
     const { command } = this.settings;
+    return 'argv' in command
+      ? { argv: expandArgv(command.argv, values) }
+      : { shellLine: expandShellLine(command.shellLine, values) };
+  }
+
+  async run(request: RunRequest): Promise<CommandRunResult> {
     this.live++;
     try {
-      return await runCommand({
-        command:
-          'argv' in command
-            ? { argv: expandArgv(command.argv, values) }
-            : { shellLine: expandShellLine(command.shellLine, values) },
-        env: this.settings.env,
-        telemetryPath,
-        timeoutSeconds: this.settings.timeoutSeconds,
-        killGraceSeconds: this.settings.killGraceSeconds,
-        signal: request.signal,
-        onEvent: request.onEvent,
-      });
+      return this.planMode ? await this.runItem(request) : await this.runOnce(request);
     } finally {
       this.live--;
     }
   }
 
-  dispose(): void {
+  private async runOnce(request: RunRequest): Promise<CommandRunResult> {
+    this.launchCount++;
+    const launched = performance.now();
+    return runCommand({
+      command: this.expanded(request),
+      env: this.settings.env,
+      telemetryPath: this.telemetryPath,
+      timeoutSeconds: this.settings.timeoutSeconds,
+      killGraceSeconds: this.settings.killGraceSeconds,
+      signal: request.signal,
+      stopSignal: request.stopSignal,
+      onEvent: (event) => {
+        if (event.event === 'start') {
+          this.start = event;
+          this.startup += (performance.now() - launched) / 1000;
+        }
+        request.onEvent?.(event);
+      },
+    });
+  }
+
+  /** The worker for this request: the running one of its key, or a new process. */
+  private async workerFor(request: RunRequest, forceNew: boolean): Promise<PlanWorker> {
+    const current = this.worker;
+    if (current?.alive && current.key === request.worker && request.worker !== 'fresh' && !forceNew)
+      return current;
+    await this.endWorker();
+    this.launchCount++;
+    const worker = new PlanWorker(
+      {
+        command: this.expanded(request),
+        env: this.settings.env,
+        telemetryPath: this.telemetryPath,
+        planPath: this.planPath,
+        killGraceSeconds: this.settings.killGraceSeconds,
+      },
+      request.worker,
+    );
+    this.worker = worker;
+    const start = await worker.waitForStart(this.settings.timeoutSeconds, request.signal);
+    if (start) {
+      this.start = start;
+      this.startup += worker.startupSeconds ?? 0;
+    }
+    return worker;
+  }
+
+  private async runItem(request: RunRequest): Promise<CommandRunResult> {
+    for (let attempt = 0; ; attempt++) {
+      const worker = await this.workerFor(request, attempt > 0);
+      if (!worker.start) {
+        // The process ended (or was stopped) before it wrote a start event.
+        const exited = worker.exited ?? (await worker.done);
+        const why = worker.startFailure;
+        return {
+          ...exited,
+          ...(why ? { end: why.end, message: why.message } : {}),
+          events: exited.events.filter((e) => e.event !== 'start'),
+        };
+      }
+      const stale = worker.completedItems > 0;
+      const item: PlanItem = {
+        v: 1,
+        id: this.nextItemId++,
+        phase: request.phase,
+        batchSize: request.batchSize,
+        steps: request.steps,
+        microBatchSize: request.microBatchSize,
+        accumulation: request.accumulation,
+      };
+      const result = await worker.runItem(item, {
+        timeoutSeconds: this.settings.timeoutSeconds,
+        signal: request.signal,
+        stopSignal: request.stopSignal,
+        onEvent: request.onEvent,
+      });
+      // A process that had run items and was gone before this one began (a script that exits
+      // after an out-of-memory error): the item runs again in a fresh process.
+      if (attempt === 0 && stale && diedBeforeItem(result)) continue;
+      if (request.worker === 'fresh') await this.endWorker();
+      return result;
+    }
+  }
+
+  /** Ends the plan process, if any (the next run starts a new one). */
+  async endWorker(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.stop();
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.kill();
     rmSync(this.directory, { recursive: true, force: true });
   }
 }
@@ -122,6 +266,8 @@ export class CommandSession implements TrainingSession {
   readonly memoryBudgetBytes: number;
   private stepCount = 0;
   private disposed = false;
+  /** Why the command's measurements cannot be trusted (it ran another batch than asked). */
+  private untrusted: string | undefined;
 
   constructor(
     private readonly runner: CommandRunner,
@@ -147,6 +293,7 @@ export class CommandSession implements TrainingSession {
         command: settings.command.text,
         shell: 'shellLine' in settings.command,
         telemetryProtocol: 1,
+        runs: runner.plan ? 'plan (one process for the measurements)' : 'one run per trial',
         worldSize: start.worldSize,
       },
     };
@@ -162,6 +309,15 @@ export class CommandSession implements TrainingSession {
     };
   }
 
+  /** Launches of the command so far and the seconds they took to start. */
+  launchStats(): LaunchStats {
+    return this.runner.stats;
+  }
+
+  broken(): string | undefined {
+    return this.untrusted;
+  }
+
   private checkBatch(batchSize: number): void {
     if (this.disposed) throw new BatchwiseError('invalid-argument', 'the session was disposed');
     requireInteger('batchSize', batchSize);
@@ -171,6 +327,20 @@ export class CommandSession implements TrainingSession {
         `batch size ${batchSize} is larger than the data (${this.workload.datasetSize} examples)`,
       );
     }
+  }
+
+  /**
+   * Watches a run's steps for the batch asked: a step of another batch makes every measurement
+   * of the session suspect, so the run is stopped and the session marked broken (probes stop).
+   */
+  private batchGuard(batchSize: number) {
+    const controller = new AbortController();
+    const wrong = (event: TelemetryEvent) => {
+      if (event.event !== 'step' || event.batchSize === batchSize || this.untrusted) return;
+      this.untrusted = batchMismatchMessage(event.batchSize, batchSize, this.runner.plan);
+      controller.abort();
+    };
+    return { stopSignal: controller.signal, check: wrong };
   }
 
   private overBudget(peakBytes: number | undefined, batchSize: number) {
@@ -186,14 +356,19 @@ export class CommandSession implements TrainingSession {
     this.checkBatch(options.batchSize);
     requireInteger('steps', options.steps);
     const steps: StepRecord[] = [];
+    const guard = this.batchGuard(options.batchSize);
     const result = await this.runner.run({
       batchSize: options.batchSize,
       steps: options.steps,
       microBatchSize: options.batchSize,
       accumulation: 1,
+      phase: 'throughput',
+      worker: 'measure',
       signal: options.signal,
+      stopSignal: guard.stopSignal,
       onEvent: (event) => {
-        if (!isLeadStep(event)) return;
+        guard.check(event);
+        if (!isLeadStep(event) || this.untrusted) return;
         const record: StepRecord = {
           step: this.stepCount++,
           batchSize: event.batchSize,
@@ -205,6 +380,7 @@ export class CommandSession implements TrainingSession {
         options.onStep?.(record);
       },
     });
+    if (this.untrusted) return { kind: 'error', message: this.untrusted, steps };
     const what = `at batch ${options.batchSize}`;
     const failure = runFailure(result, what);
     if (failure) return { ...failure, steps };
@@ -241,13 +417,19 @@ export class CommandSession implements TrainingSession {
     }
     // Every run starts from the initial weights: to measure where the session is (after
     // stepCount steps), the run trains stepCount steps and the norms of its last step are read.
+    const guard = this.batchGuard(bigBatchSize);
     const result = await this.runner.run({
       batchSize: bigBatchSize,
       steps: this.stepCount + 1,
       microBatchSize: options.microBatchSize,
       accumulation: options.microBatches,
+      phase: 'norms',
+      worker: 'fresh',
       signal: options.signal,
+      stopSignal: guard.stopSignal,
+      onEvent: guard.check,
     });
+    if (this.untrusted) return { kind: 'error', message: this.untrusted };
     const what = `at ${options.microBatches} micro-batches of ${options.microBatchSize}`;
     const failure = runFailure(result, what);
     if (failure) return failure;
@@ -259,7 +441,8 @@ export class CommandSession implements TrainingSession {
 
   /**
    * One run of the command at micro-batch b × k accumulation for `steps` steps, from the
-   * initial weights: every step it reports carries its micro-batch norms.
+   * initial weights (a fresh process): every step it reports carries its micro-batch norms,
+   * handed on as it arrives. With maxSeconds the run is stopped that long after its first step.
    */
   async trainWithNorms(options: NormsRunOptions): Promise<NormsRun> {
     const batchSize = options.microBatchSize * options.accumulationSteps;
@@ -269,16 +452,42 @@ export class CommandSession implements TrainingSession {
     const what = `at ${options.accumulationSteps} micro-batches of ${options.microBatchSize}`;
     const steps: StepRecord[] = [];
     const norms: GradientNorms[] = [];
+    const events: TelemetryEvent[] = [];
+    const guard = this.batchGuard(batchSize);
+    const stop = new AbortController();
+    guard.stopSignal.addEventListener('abort', () => stop.abort());
+    let timeUp: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    /** A lead step whose norms wait for other ranks' lines of the same step, with its index. */
+    let waiting: { readonly lead: TelemetryStep; readonly index: number } | undefined;
+    let reported = false;
+    const handOn = (lead: TelemetryStep, index: number) => {
+      const measured = normsOfStep(events, lead, what);
+      if (measured.kind !== 'ok') return;
+      reported = true;
+      const record = { ...measured, step: index };
+      norms.push(record);
+      options.onNorms?.(record);
+    };
     const result = await this.runner.run({
       batchSize,
       steps: options.steps,
       microBatchSize: options.microBatchSize,
       accumulation: options.accumulationSteps,
+      phase: 'noise',
+      worker: 'fresh',
       signal: options.signal,
+      stopSignal: stop.signal,
       onEvent: (event) => {
+        guard.check(event);
+        if (this.untrusted || timedOut) return;
+        events.push(event);
         if (!isLeadStep(event)) return;
+        if (waiting) handOn(waiting.lead, waiting.index);
+        waiting = undefined;
+        const index = steps.length;
         const record: StepRecord = {
-          step: steps.length,
+          step: index,
           batchSize: event.batchSize,
           seconds: event.seconds,
           loss: event.loss,
@@ -286,15 +495,22 @@ export class CommandSession implements TrainingSession {
         };
         steps.push(record);
         options.onStep?.(record);
+        if ((event.worldSize ?? 1) > 1) waiting = { lead: event, index };
+        else handOn(event, index);
+        if (options.maxSeconds !== undefined && timeUp === undefined) {
+          timeUp = setTimeout(() => {
+            timedOut = true;
+            stop.abort();
+          }, options.maxSeconds * 1000);
+        }
       },
     });
-    for (const lead of result.events.filter(isLeadStep)) {
-      const measured = normsOfStep(result.events, lead, what);
-      if (measured.kind === 'ok') norms.push({ ...measured, step: norms.length });
-    }
+    clearTimeout(timeUp);
+    if (waiting) handOn(waiting.lead, waiting.index);
+    if (this.untrusted) return { train: { kind: 'error', message: this.untrusted, steps }, norms };
     const failure = runFailure(result, what);
     if (failure) return { train: { ...failure, steps }, norms };
-    if (norms.length === 0) {
+    if (!reported && steps.length > 0) {
       return {
         train: {
           kind: 'error',
@@ -315,39 +531,56 @@ export class CommandSession implements TrainingSession {
         norms,
       };
     }
-    return { train: { kind: 'ok', steps }, norms };
+    const stopped =
+      timedOut && options.maxSeconds !== undefined
+        ? {
+            stopped: `stopped after ${steps.length} of ${options.steps} steps: the ${options.maxSeconds} s time limit was reached`,
+          }
+        : {};
+    return { train: { kind: 'ok', steps }, norms, ...stopped };
   }
 
   async measureMemory(options: MemoryOptions): Promise<MemoryOutcome> {
     this.checkBatch(options.batchSize);
     const { batchSize } = options;
     const steps = Math.max(1, this.runner.settings.memorySteps);
+    const guard = this.batchGuard(batchSize);
+    // In plan mode every trial is an item of the memory phase's process (the script recovers
+    // from out-of-memory or exits, and the next trial gets a fresh process): `isolated` adds
+    // nothing, since a trial never runs inside batchwise.
     const result = await this.runner.run({
       batchSize,
       steps,
       microBatchSize: batchSize,
       accumulation: 1,
+      phase: 'memory',
+      worker: 'measure',
       signal: options.signal,
+      stopSignal: guard.stopSignal,
+      onEvent: guard.check,
     });
+    if (this.untrusted) return { kind: 'error', message: this.untrusted, batchSize };
     const failure = runFailure(result, `at batch ${batchSize}`);
     if (failure) return { ...failure, batchSize };
+    const lastStep = result.events.filter(isLeadStep).at(-1);
+    const seconds = lastStep?.seconds ?? 0;
     const peakBytes = maxPeak(result.events);
     if (peakBytes === undefined) {
-      return {
-        kind: 'error',
-        message: `the command at batch ${batchSize} reported no peakBytes in its step events (docs/protocol.md)`,
-        batchSize,
-      };
+      // Without memory counters a trial can only tell fit from out-of-memory.
+      return { kind: 'ok', batchSize, seconds, peakNotMeasured: NO_PEAK_BYTES };
     }
     const over = this.overBudget(peakBytes, batchSize);
     if (over) return { ...over, batchSize };
-    const lastStep = result.events.filter(isLeadStep).at(-1);
-    return { kind: 'ok', batchSize, peakBytes, seconds: lastStep?.seconds ?? 0 };
+    return { kind: 'ok', batchSize, peakBytes, seconds };
   }
 
-  /** Every run starts from the command's initial weights: only the step count restarts. */
+  /**
+   * Back to the initial weights: in plan mode the process of the phase ends (the next run
+   * starts a fresh one); a run per trial starts fresh anyway. The step count restarts.
+   */
   async reset(): Promise<void> {
     this.stepCount = 0;
+    await this.runner.endWorker();
   }
 
   resources() {
@@ -357,8 +590,19 @@ export class CommandSession implements TrainingSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.runner.dispose();
+    await this.runner.dispose();
   }
+}
+
+/** Why a memory trial has no peak: the command's steps gave no peakBytes. */
+export const NO_PEAK_BYTES =
+  'the command reported no peakBytes (docs/protocol.md): the trial tells only whether the batch ran or ran out of memory';
+
+/** The one line for a command that ran another batch than it was asked for. */
+export function batchMismatchMessage(ran: number, asked: number, plan: boolean): string {
+  return plan
+    ? `the command ran batch ${ran} when the plan item asked for ${asked}: does it use the item's batchSize?`
+    : `the command ran batch ${ran} when asked for ${asked}: does it use {batch}?`;
 }
 
 function maxPeak(events: readonly TelemetryEvent[]): number | undefined {
@@ -369,7 +613,10 @@ function maxPeak(events: readonly TelemetryEvent[]): number | undefined {
   return peak;
 }
 
-/** The norms one step reported (with other ranks' lines of the same step), as a measurement. */
+/**
+ * The norms one step reported (with other ranks' lines of the same step), as a measurement.
+ * Non-finite norms (an overflowed step) are kept as data: the analysis skips them openly.
+ */
 function normsOfStep(
   events: readonly TelemetryEvent[],
   lead: TelemetryStep,
@@ -389,13 +636,6 @@ function normsOfStep(
     return {
       kind: 'error',
       message: `the command ${what} reported ${microSqNorms.length} micro-batch norm; it needs {micro_batch} and {accumulation} in its arguments to split the batch`,
-    };
-  }
-  const all = [...microSqNorms, lead.sqNorm];
-  if (!all.every(Number.isFinite)) {
-    return {
-      kind: 'diverged',
-      message: `the command ${what} reported non-finite gradient norms (${all.filter((n) => !Number.isFinite(n)).join(', ')})`,
     };
   }
   return {

@@ -1,5 +1,5 @@
 // The user's training command as a template with named macros ({batch}, {steps}, {micro_batch},
-// {accumulation}, {seed}, {telemetry}): split into argv the way a POSIX shell splits words
+// {accumulation}, {seed}, {telemetry}, {plan}): split into argv the way a POSIX shell splits words
 // (single and double quotes, backslash escapes) and expanded per run without any shell, or,
 // when the user asks for one, expanded into a shell command line with every value quoted.
 
@@ -12,6 +12,7 @@ export const COMMAND_MACROS = [
   'accumulation',
   'seed',
   'telemetry',
+  'plan',
 ] as const;
 export type CommandMacro = (typeof COMMAND_MACROS)[number];
 export type MacroValues = Readonly<Record<CommandMacro, string | number>>;

@@ -18,12 +18,20 @@ export interface CommandRunOptions {
   readonly command: { readonly argv: readonly string[] } | { readonly shellLine: string };
   readonly env: Readonly<Record<string, string>>;
   readonly telemetryPath: string;
-  readonly timeoutSeconds: number;
+  /** Seconds the run may take; none: no limit (a plan worker times each item instead). */
+  readonly timeoutSeconds?: number | undefined;
   /** Seconds between SIGTERM and SIGKILL when the run is stopped. */
   readonly killGraceSeconds?: number;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * batchwise is done with the run (a time limit reached, a plan worker no longer needed): it is
+   * ended like an abort, and the result's end is 'stopped', which is no failure.
+   */
+  readonly stopSignal?: AbortSignal | undefined;
   /** Each event as it arrives. */
   readonly onEvent?: ((event: TelemetryEvent) => void) | undefined;
+  /** Each line of standard error and of non-protocol standard output, as it arrives. */
+  readonly onOutput?: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined;
 }
 
 export type CommandRunEnd =
@@ -31,6 +39,8 @@ export type CommandRunEnd =
   | 'exit'
   | 'timeout'
   | 'aborted'
+  /** Stopped on purpose by batchwise (stopSignal): what came is kept. */
+  | 'stopped'
   /** A telemetry line could not be read; the run was stopped (message says which). */
   | 'invalid-telemetry'
   /** The command could not be started (message says why). */
@@ -148,11 +158,16 @@ export async function runCommand(options: CommandRunOptions): Promise<CommandRun
       const poll = setInterval(() => {
         readFile(false).catch(() => {});
       }, POLL_MS);
-      const timeout = setTimeout(
-        () => stop('timeout', `ran past the timeout of ${options.timeoutSeconds} s`),
-        options.timeoutSeconds * 1000,
-      );
+      const { timeoutSeconds } = options;
+      const timeout =
+        timeoutSeconds !== undefined
+          ? setTimeout(
+              () => stop('timeout', `ran past the timeout of ${timeoutSeconds} s`),
+              timeoutSeconds * 1000,
+            )
+          : undefined;
       const onAbort = () => stop('aborted', 'aborted');
+      const onStop = () => stop('stopped', 'stopped by batchwise');
 
       stop = (why, detail) => {
         if (end !== undefined) return;
@@ -173,20 +188,27 @@ export async function runCommand(options: CommandRunOptions): Promise<CommandRun
         clearTimeout(timeout);
         if (killTimer) clearTimeout(killTimer);
         options.signal?.removeEventListener('abort', onAbort);
+        options.stopSignal?.removeEventListener('abort', onStop);
         resolve(exited);
       };
 
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener('abort', onAbort);
+      if (options.stopSignal?.aborted) onStop();
+      else options.stopSignal?.addEventListener('abort', onStop);
 
       const stdoutSplitter = new LineSplitter();
       const stderrSplitter = new LineSplitter();
       const onStdout = (line: string) => {
         if (/^\s*\{\s*"v"\s*:/.test(line)) telemetryLine('stdout', line, ++lineNumbers.stdout);
-        else keep(line);
+        else {
+          keep(line);
+          if (line.trim() !== '') options.onOutput?.(line, 'stdout');
+        }
       };
       const onStderr = (line: string) => {
         keep(line);
+        if (line.trim() !== '') options.onOutput?.(line, 'stderr');
         if (line.trim() !== '') lastStderrLine = line.trim();
       };
       let openStreams = 2;

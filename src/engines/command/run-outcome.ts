@@ -28,6 +28,10 @@ export function runFailure(result: CommandRunResult, what: string): TrialFailure
       return { kind: 'aborted', message: 'aborted' };
     case 'invalid-telemetry':
       return { kind: 'error', message: terminalLine(result.message ?? 'invalid telemetry') };
+    case 'stopped':
+      // batchwise ended the run on purpose (a time limit): what came is the result.
+      if (result.events.some((e) => e.event === 'step')) return undefined;
+      return { kind: 'error', message: `the command ${what} was stopped before its first step` };
     case 'exit':
       break;
   }

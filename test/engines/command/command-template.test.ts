@@ -20,6 +20,7 @@ const values: MacroValues = {
   micro_batch: 16,
   accumulation: 4,
   seed: 1,
+  plan: '/tmp/plan.jsonl',
   telemetry: "/tmp/it's here/t.jsonl",
 };
 

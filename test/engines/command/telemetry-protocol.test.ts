@@ -94,7 +94,7 @@ describe('parseTelemetryLine', () => {
       'telemetry line 7: protocol version 2 is not supported (this batchwise reads version 1)',
     );
     expect(invalid('{"v":1,"event":"epoch"}')).toBe(
-      'telemetry line 7: unknown event "epoch" (expected start, step, oom, end)',
+      'telemetry line 7: unknown event "epoch" (expected start, step, oom, item-end, end)',
     );
     expect(invalid('{"v":1,"event":"step","step":0,"batchSize":8,"loss":1}')).toBe(
       'telemetry line 7 (step): missing "seconds"',

@@ -1,0 +1,90 @@
+// `batchwise find --engine command` end to end with the real binary (built by `npm run build`):
+// a script that runs plans finds a batch size in a handful of launches; a command that ignores
+// {batch} stops with one line and no recommendation; a command without peakBytes still gets a
+// ceiling, from out-of-memory outcomes, and the report says it was not measured by counters.
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findReportSchema } from '../../../src/report/find-report-schema.js';
+import { batchwise } from '../../support/run-cli.js';
+import { FAKE_TRAINER } from './fake-trainer-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'batchwise-find-plan-'));
+const TRAINER = `node --import tsx ${FAKE_TRAINER} --batch-size {batch} --steps {steps} --micro-batch {micro_batch} --seed {seed} --lr 0.001 --telemetry {telemetry}`;
+const SMALL = ['--max-batch', '64', '--noise-measurements', '6', '--noise-every', '2'];
+
+describe('batchwise find --engine command with plans', () => {
+  it('runs the whole find in two processes', async () => {
+    const json = join(dir, 'plan.json');
+    const log = join(dir, 'plan-launches.jsonl');
+    const r = await batchwise(
+      'find',
+      '--engine',
+      'command',
+      '--cmd',
+      `${TRAINER} --plan {plan} --launch-log ${log} --oom-above 48`,
+      ...SMALL,
+      '--json',
+      json,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(r.code).toBe(0);
+    const report = findReportSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+    expect(report.status).toBe('complete');
+    expect(report.memory.maxBatch).toBe(48);
+    expect(report.memory.trials.some((t) => t.outcome === 'oom')).toBe(true);
+    expect(report.engine.details?.runs).toBe('plan (one process for the measurements)');
+    // Opening, memory and throughput in one process; the noise run in another.
+    const launches = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((line) => !line.includes('"item"'));
+    expect(launches).toHaveLength(2);
+  });
+
+  it('stops with one line, and no recommendation, when the command ignores {batch}', async () => {
+    const json = join(dir, 'ignored.json');
+    const r = await batchwise(
+      'find',
+      '--engine',
+      'command',
+      '--cmd',
+      `${TRAINER} --ignore-batch 32`,
+      ...SMALL,
+      '--json',
+      json,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      'batchwise: no recommendation: the command ran batch 32 when asked for 16: does it use {batch}?',
+    );
+    expect(r.stdout).not.toMatch(/Confidence/);
+    const report = findReportSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+    expect(report.recommendation).toBeNull();
+  });
+
+  it('without peakBytes, finds the ceiling from out-of-memory outcomes and says so', async () => {
+    const json = join(dir, 'no-peak.json');
+    const r = await batchwise(
+      'find',
+      '--engine',
+      'command',
+      '--cmd',
+      `${TRAINER} --plan {plan} --no-peak --oom-above 40`,
+      ...SMALL,
+      '--memory-search',
+      'lightning',
+      '--json',
+      json,
+    );
+    expect(r.stderr).not.toMatch(/reported no peakBytes in its step events/);
+    expect(r.code).toBe(0);
+    const report = findReportSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+    expect(report.memory.maxBatch).toBe(40);
+    expect(report.messages.join('\n')).toMatch(
+      /the ceiling was not measured by memory counters: .* reported no peak memory \(peakBytes\)/,
+    );
+  });
+});
