@@ -10,6 +10,16 @@ accumulated (all-reduced) gradient squared norms, taken before clipping with the
 divided out, and the peak memory (CUDA's allocator, or the process's peak RSS on CPU). Out of
 memory is written as an `oom` event, then the script exits with status 3.
 
+With `--plan PATH` (or $BATCHWISE_PLAN set; batchwise_plan.py) it runs batchwise's work items in
+one process instead of one trial per process: each item's optimizer steps at the item's batch,
+micro-batch and accumulation, from the current weights, every step event tagged with the item,
+then `item-end`; out of memory in an item is written as the item's `oom` and the next item goes
+on. Its start event announces `"protocol": {"plan": 1}`. Without a plan it runs --steps steps.
+
+The defaults are a tiny model (width 32, 1 layer, context 16, 64 tokens, 4096 sequences) so that
+a `find` finishes in a minute or two on a CPU; give --width, --layers, --context, --vocab and
+--dataset-size for a bigger one.
+
 Runs on PyTorch 1.13 (Debian's python3-torch) and 2.x: features are detected, not assumed.
 `python3` below is an interpreter with torch (on Debian after `apt-get install python3-torch`,
 /usr/bin/python3):
@@ -17,7 +27,7 @@ Runs on PyTorch 1.13 (Debian's python3-torch) and 2.x: features are detected, no
     python3 examples/pytorch_train.py --batch-size 64 --micro-batch-size 16 --steps 50 > run.jsonl
     torchrun --nproc_per_node 2 examples/pytorch_train.py --batch-size 64 --micro-batch-size 8
     npx batchwise analyze run.jsonl
-    npx batchwise find --engine command --cmd 'python3 examples/pytorch_train.py --batch-size {batch} --steps {steps} --micro-batch-size {micro_batch} --accumulation {accumulation} --seed {seed}'
+    npx batchwise find --engine command --cmd 'python3 examples/pytorch_train.py --plan {plan} --batch-size {batch} --steps {steps} --micro-batch-size {micro_batch} --accumulation {accumulation} --seed {seed}'
 """
 
 import argparse
@@ -28,6 +38,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "adapters", "python"))
 import batchwise_telemetry as batchwise  # noqa: E402
+from batchwise_plan import PLAN_SUPPORT, PlanRun, plan_path, work_items  # noqa: E402
 
 
 def accepts(function, name):
@@ -104,16 +115,18 @@ def main():
     parser.add_argument("--accumulation", type=int, default=0,
                         help="micro-batches per optimizer step per rank (overrides --micro-batch-size)")
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--dataset-size", type=int, default=60000, help="sequences in the synthetic data set")
-    parser.add_argument("--width", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--context", type=int, default=128)
-    parser.add_argument("--vocab", type=int, default=4096)
+    parser.add_argument("--dataset-size", type=int, default=4096, help="sequences in the synthetic data set")
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--context", type=int, default=16)
+    parser.add_argument("--vocab", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--amp", action="store_true", help="mixed precision: fp16 + GradScaler on CUDA, bfloat16 on CPU")
     parser.add_argument("--clip", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--plan", default=None,
+                        help="batchwise's plan file ({plan}; default $BATCHWISE_PLAN): run its work items")
     args = parser.parse_args()
 
     import torch  # noqa: PLC0415
@@ -142,12 +155,12 @@ def main():
     order = torch.randperm(args.dataset_size, generator=data_generator)
     cursor = 0
 
-    def next_global_batch():
+    def next_global_batch(batch_size):
         nonlocal order, cursor
-        if cursor + args.batch_size > args.dataset_size:
+        if cursor + batch_size > args.dataset_size:
             order, cursor = torch.randperm(args.dataset_size, generator=data_generator), 0
-        indices = order[cursor: cursor + args.batch_size]
-        cursor += args.batch_size
+        indices = order[cursor: cursor + batch_size]
+        cursor += batch_size
         return indices
 
     def tokens_of(indices):
@@ -164,19 +177,44 @@ def main():
     autocast, scaler = mixed_precision(torch, device, args.amp)
     loss_fn = torch.nn.CrossEntropyLoss()
 
+    def train_step(t, batch_size, micro, k):
+        """One optimizer step of the global batch: this rank's k micro-batches of `micro`."""
+        share = batch_size // world
+        mine = next_global_batch(batch_size)[rank * share: (rank + 1) * share]
+        for i in range(k):
+            x, y = tokens_of(mine[i * micro: (i + 1) * micro])
+            with t.micro_batch():
+                with autocast():
+                    logits = model(x)
+                t.backward(loss_fn(logits.reshape(-1, args.vocab).float(), y.reshape(-1)))
+        t.step()
+
+    def run_plan(t, path):
+        """batchwise's work items, one after another, from the current weights."""
+        for item in work_items(path):
+            with PlanRun(t.writer, item) as run:
+                if item.batch_size % world or item.batch_size > args.dataset_size:
+                    raise ValueError(f"work item {item.id}: batch {item.batch_size} does not fit "
+                                     f"{world} ranks and {args.dataset_size} sequences")
+                item_micro, item_k = split_batch(item.batch_size // world, item.accumulation,
+                                                 item.micro_batch_size)
+                t.begin_item(item.id, item_micro, item_k)
+                for _ in range(item.steps):
+                    train_step(t, item.batch_size, item_micro, item_k)
+            if run.out_of_memory:  # recovered: what the failed step held goes, on to the next item
+                t.begin_item(None, micro, k)
+
+    path = plan_path(args.plan)
     try:
         with batchwise.track(model, optimizer, scaler, micro_batch_size=micro, accumulation_steps=k,
                              dataset_size=args.dataset_size, clip=args.clip, seed=args.seed,
-                             tokens_per_example=args.context if args.model == "gpt" else 1) as t:
-            for _ in range(args.steps):
-                mine = next_global_batch()[rank * per_rank: (rank + 1) * per_rank]
-                for i in range(k):
-                    x, y = tokens_of(mine[i * micro: (i + 1) * micro])
-                    with t.micro_batch():
-                        with autocast():
-                            logits = model(x)
-                        t.backward(loss_fn(logits.reshape(-1, args.vocab).float(), y.reshape(-1)))
-                t.step()
+                             tokens_per_example=args.context if args.model == "gpt" else 1,
+                             protocol=PLAN_SUPPORT) as t:
+            if path is None:
+                for _ in range(args.steps):
+                    train_step(t, args.batch_size, micro, k)
+            else:
+                run_plan(t, path)
     except Exception as error:  # noqa: BLE001 - track() has written the oom event
         if batchwise.is_out_of_memory(error):
             sys.exit(3)

@@ -195,8 +195,10 @@ class TelemetryWriter:
         tokens: Optional[int] = None,
         loss_scale: Optional[float] = None,
         world_size: Optional[int] = None,
+        item: Optional[int] = None,
     ) -> None:
-        """One optimizer step. Norms must already be unscaled, or give the ``loss_scale``."""
+        """One optimizer step. Norms must already be unscaled, or give the ``loss_scale``.
+        ``item``: with plans (batchwise_plan.py), the id of the work item the step belongs to."""
         self.write(
             "step",
             step=int(step),
@@ -211,6 +213,7 @@ class TelemetryWriter:
             lossScale=loss_scale,
             rank=self.rank if self.every_rank else None,
             worldSize=world_size if self.every_rank else None,
+            item=item,
         )
 
     def oom(self, message: str = "out of memory", batch_size: Optional[int] = None, **extra: Any) -> None:
@@ -493,6 +496,8 @@ class Tracker:
         self._micro_index = 0
         self._run_started = 0.0
         self._step_started = 0.0
+        #: With plans: the work item's id, written as every step event's ``item`` (None: none).
+        self.item: Optional[int] = None
 
     @property
     def batch_size(self) -> int:
@@ -527,6 +532,28 @@ class Tracker:
             self._torch.cuda.reset_peak_memory_stats(self.device)
         self._run_started = self._step_started = self._now()
         return self
+
+    def begin_item(self, item: Optional[int], micro_batch_size: int, accumulation_steps: int = 1) -> None:
+        """With plans (batchwise_plan.py): the next steps belong to work item ``item`` and run
+        ``accumulation_steps`` micro-batches of ``micro_batch_size`` per rank. Steps count from 0
+        again, the peak-memory counter is reset (CUDA), and what a failed step (out of memory)
+        left behind is dropped: its micro-batch norms, its losses, its gradients."""
+        if int(micro_batch_size) < 1 or int(accumulation_steps) < 1:
+            raise ValueError("micro_batch_size and accumulation_steps must be >= 1")
+        self.item = item
+        self.micro_batch_size = int(micro_batch_size)
+        self.accumulation_steps = int(accumulation_steps)
+        self._norms.accumulation_steps = self.accumulation_steps
+        self._norms.begin_step()
+        self._losses = []
+        self._micro_index = 0
+        self.steps = 0
+        if self.optimizer is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            self._torch.cuda.empty_cache()
+            self._torch.cuda.reset_peak_memory_stats(self.device)
+        self._step_started = self._now()
 
     def _scale_now(self) -> Optional[float]:
         if self.scaler is not None:
@@ -611,7 +638,7 @@ class Tracker:
             "tokens": tokens,
             **norms,
         }
-        self.writer.step(**record)
+        self.writer.step(**record, item=self.item)
         self.last = record
         self.steps += 1
         self._losses = []

@@ -5,7 +5,7 @@
 // on a shared CPU. Needs a Python with torch (test/support/python.ts) and `npm run build`.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -84,6 +84,62 @@ describe.skipIf(skipTorch())('examples/pytorch_train.py on real PyTorch', () => 
     const report = await analyze(telemetry);
     expect(report.noise.bSimple.kind).toBe('measured');
     expect(report.noise.bSimple.sampleCount).toBe(30);
+  }, 180_000);
+
+  it('--plan: runs the work items in one process, every step tagged, then item-end', async () => {
+    const { python } = requireTorchPython();
+    const telemetry = path.join(dir, 'plan.jsonl');
+    const plan = path.join(dir, 'plan-items.jsonl');
+    await writeFile(
+      plan,
+      [
+        { v: 1, id: 1, phase: 'open', batchSize: 1, steps: 0, microBatchSize: 1, accumulation: 1 },
+        {
+          v: 1,
+          id: 2,
+          phase: 'memory',
+          batchSize: 64,
+          steps: 2,
+          microBatchSize: 64,
+          accumulation: 1,
+        },
+        {
+          v: 1,
+          id: 3,
+          phase: 'throughput',
+          batchSize: 32,
+          steps: 3,
+          microBatchSize: 8,
+          accumulation: 4,
+        },
+        { v: 1, stop: true },
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(''),
+    );
+    await run(python, [EXAMPLE, '--plan', plan, ...SMALL, ...DATASET], {
+      env: { ...PYTHON_ENV, BATCHWISE_TELEMETRY: telemetry },
+    });
+    const all = await events(telemetry);
+    expect(all[0]).toMatchObject({ event: 'start', protocol: { plan: 1 } });
+    const kinds = all.map((e) =>
+      e.event === 'step' ? `step ${e.item}:${e.batchSize}/${e.microBatchSize}` : e.event,
+    );
+    expect(kinds).toEqual([
+      'start',
+      'item-end',
+      'step 2:64/64',
+      'step 2:64/64',
+      'item-end',
+      'step 3:32/8',
+      'step 3:32/8',
+      'step 3:32/8',
+      'item-end',
+      'end',
+    ]);
+    const accumulated = all.filter((e): e is TelemetryStep => e.event === 'step' && e.item === 3);
+    expect(accumulated.map((s) => s.step)).toEqual([0, 1, 2]);
+    for (const step of accumulated) expect(step.microSqNorms).toHaveLength(4);
   }, 180_000);
 
   it('under torchrun, 2 ranks (gloo): every rank-local micro-batch norm, analysed', async () => {
