@@ -74,8 +74,7 @@ describe('batchwise find --engine command with plans', () => {
       '--cmd',
       `${TRAINER} --plan {plan} --no-peak --oom-above 40`,
       ...SMALL,
-      '--memory-search',
-      'lightning',
+      // The default search: with no peaks it doubles, then bisects on out-of-memory outcomes.
       '--json',
       json,
     );
@@ -83,8 +82,9 @@ describe('batchwise find --engine command with plans', () => {
     expect(r.code).toBe(0);
     const report = findReportSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
     expect(report.memory.maxBatch).toBe(40);
+    expect(report.memory.basis).toBe('oom-outcomes');
     expect(report.messages.join('\n')).toMatch(
-      /the ceiling was not measured by memory counters: .* reported no peak memory \(peakBytes\)/,
+      /no peak memory \(no memory counter\): the ceiling comes from out-of-memory outcomes/,
     );
   });
 });
