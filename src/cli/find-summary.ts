@@ -34,6 +34,14 @@ export function renderFindSummary(report: FindReport): string {
     ],
     ['Steps per epoch', String(r.stepsPerEpoch)],
   ];
+  if (r.ramp) {
+    const [first, second] = r.ramp.stages;
+    if (first && second)
+      rows.push([
+        'Ramp to the target',
+        `batch ${first.batchSize}, then ${second.batchSize} from loss ${formatNumber(second.fromLoss)} (learning rate ${formatNumber(second.learningRate)})${r.ramp.extrapolated ? '; extrapolated' : ''}`,
+      ]);
+  }
   if (r.stepsToTarget !== undefined && r.stepsToTarget !== null) {
     rows.push(['Steps to target', `${r.stepsToTarget} (${formatNumber(r.epochsToTarget)} epochs)`]);
   }

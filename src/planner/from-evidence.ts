@@ -1,7 +1,7 @@
 // Turns what `find` measured into the planner's input and runs it: the memory ceiling, the step
 // time model from the throughput fit, the noise scale and the loss history.
 
-import { noiseTrend } from '../analysis/noise-trend.js';
+import { fitNoiseAgainstLoss, noiseTrend } from '../analysis/noise-trend.js';
 import type { WorkloadInfo } from '../engines/engine.js';
 import type { FindEvidence } from '../probes/find-probes.js';
 import { type Recommendation, recommend } from './recommend.js';
@@ -46,6 +46,7 @@ export function recommendFromEvidence(
     throughput?.fit.kind === 'fitted' && Number.isFinite(throughput.fit.saturation.batchSize)
       ? throughput.fit.saturation.batchSize
       : undefined;
+  const noiseLossFit = evidence.noise ? fitNoiseAgainstLoss(evidence.noise.trajectory) : undefined;
   const noise = evidence.noise?.final ?? {
     kind: 'not-measurable' as const,
     reason: 'the noise probe did not run',
@@ -70,6 +71,7 @@ export function recommendFromEvidence(
     ...(saturation !== undefined ? { saturationBatchSize: saturation } : {}),
     noise,
     ...(evidence.noise ? { noiseTrend: noiseTrend(evidence.noise.trajectory) } : {}),
+    ...(noiseLossFit ? { noiseLossFit } : {}),
     lossHistory: evidence.steps.map((s, i) => ({ step: i, batchSize: s.batchSize, loss: s.loss })),
     ...(options.targetLoss !== undefined ? { targetLoss: options.targetLoss } : {}),
   });

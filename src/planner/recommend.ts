@@ -19,7 +19,7 @@ import {
   type WarmupSuggestion,
 } from '../analysis/learning-rate.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
-import type { NoiseTrend } from '../analysis/noise-trend.js';
+import { bNoiseAtLoss, type NoiseLossFit, type NoiseTrend } from '../analysis/noise-trend.js';
 import { type NoiseModel, stepsToTarget } from '../analysis/time-to-target.js';
 import { describeTradeOff } from '../analysis/trade-off.js';
 import { type BatchRegime, batchRegime, stepsPerEpoch } from '../analysis/training-plan.js';
@@ -48,6 +48,8 @@ export interface RecommendationInput {
   readonly noise: NoiseScaleEstimate;
   /** What the noise trajectory says beyond its last value (analysis/noise-trend.ts). */
   readonly noiseTrend?: NoiseTrend;
+  /** B_noise against the loss, fitted along the run, for a ramp toward targetLoss. */
+  readonly noiseLossFit?: NoiseLossFit;
   /** Every training step taken while measuring, in order. */
   readonly lossHistory: readonly LossPoint[];
   readonly targetLoss?: number;
@@ -80,6 +82,32 @@ export type RecommendationBasis = 'time-optimal' | 'conservative';
 /** The most a conservative recommendation grows the user's batch. */
 const CONSERVATIVE_GROWTH = 2;
 
+export interface RampStage {
+  /** The stage starts when the training loss falls to this (null: from the start). */
+  readonly fromLoss: number | null;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly bNoise: number;
+}
+
+export interface Ramp {
+  readonly targetLoss: number;
+  /** B_noise at the target from the fit B(L) ∝ L^exponent. */
+  readonly bNoiseAtTarget: number;
+  readonly exponent: number;
+  /** The target lies beyond the measured losses: the fit is extrapolated. */
+  readonly extrapolated: boolean;
+  readonly stages: readonly RampStage[];
+  readonly note: string;
+}
+
+/** A ramp is worth proposing when the batch at the target is at least this much larger. */
+const RAMP_MIN_GROWTH = 1.5;
+/** The fit is not extrapolated beyond this factor below the lowest measured loss. */
+const RAMP_MAX_EXTRAPOLATION = 2;
+/** The growth must be clear: |exponent| at least this many standard errors. */
+const RAMP_MIN_SIGNIFICANCE = 2;
+
 export interface Recommendation {
   readonly batchSize: number;
   /** The optimum before rounding to a hardware-friendly size. */
@@ -101,6 +129,11 @@ export interface Recommendation {
   readonly examplesToTarget?: number;
   readonly epochsToTarget?: number;
   readonly targetNote?: string;
+  /**
+   * A batch that grows with training, toward --target-loss: two stages, switching where the
+   * fitted B_noise(L) reaches the geometric mean of its two ends (analysis/noise-trend.ts).
+   */
+  readonly ramp?: Ramp;
   /** When the unconstrained optimum exceeds memory: how to reach it. */
   readonly beyondMemory?: {
     readonly batchSize: number;
@@ -152,6 +185,58 @@ function timeOptimal(context: TimedContext, bNoise: number) {
     stepTime: context.stepTime,
     maxMicroBatch: context.maxBatch,
   });
+}
+
+/**
+ * Two stages toward the target loss when the fitted B_noise there calls for a batch at least
+ * RAMP_MIN_GROWTH times larger: stage 1 is the recommendation, stage 2 the time-optimal batch for
+ * B_noise at the target (memory-capped), switching at the loss where the fit reaches the
+ * geometric mean of the two noise scales. Learning rates by the noise-model rule from the user's
+ * (McCandlish et al. 2018 §2.2) — Smith et al. 2018 grow the batch in place of decaying the rate.
+ */
+function rampToTarget(
+  context: TimedContext,
+  input: RecommendationInput,
+  bNoiseNow: number,
+  batchNow: number,
+  learningRateNow: number,
+  targetLoss: number,
+  fit: NoiseLossFit,
+): Ramp | string | undefined {
+  const [lowestLoss] = fit.lossRange;
+  if (targetLoss >= lowestLoss && targetLoss >= (input.noiseTrend?.lossAtEstimate ?? lowestLoss))
+    return undefined;
+  if (!(-fit.exponent >= RAMP_MIN_SIGNIFICANCE * fit.exponentStandardError)) {
+    return `no ramp toward loss ${targetLoss}: B_simple against the loss is not clearly growing (exponent ${fit.exponent.toFixed(2)} ± ${fit.exponentStandardError.toFixed(2)} over ${fit.pointCount} windows)`;
+  }
+  if (targetLoss * RAMP_MAX_EXTRAPOLATION < lowestLoss) {
+    return `no ramp toward loss ${targetLoss}: it lies far below the measured losses (down to ${lowestLoss.toPrecision(3)}), where B_simple would be extrapolated from loss^${fit.exponent.toFixed(2)}; a longer --noise-seconds measures it further down`;
+  }
+  const bTarget = bNoiseAtLoss(fit, targetLoss);
+  if (!(bTarget > bNoiseNow) || !Number.isFinite(bTarget)) return undefined;
+  const end = roundBatch(context, bTarget, timeOptimal(context, bTarget).plan.globalBatch);
+  if (end < RAMP_MIN_GROWTH * batchNow) return undefined;
+  const switchBNoise = Math.sqrt(bNoiseNow * bTarget);
+  const switchLoss = fit.referenceLoss * (switchBNoise / fit.referenceBNoise) ** (1 / fit.exponent);
+  const endRate = scaleLearningRate({
+    rule: 'noise-model',
+    baseLearningRate: input.learningRate,
+    baseBatchSize: input.learningRateBatchSize,
+    batchSize: end,
+    bNoise: bTarget,
+  }).learningRate;
+  const extrapolated = targetLoss < fit.lossRange[0];
+  return {
+    targetLoss,
+    bNoiseAtTarget: bTarget,
+    exponent: fit.exponent,
+    extrapolated,
+    stages: [
+      { fromLoss: null, batchSize: batchNow, learningRate: learningRateNow, bNoise: bNoiseNow },
+      { fromLoss: switchLoss, batchSize: end, learningRate: endRate, bNoise: bTarget },
+    ],
+    note: `B_simple grows as the loss falls (fitted ∝ loss^${fit.exponent.toFixed(2)} ± ${fit.exponentStandardError.toFixed(2)} over ${fit.pointCount} windows, loss ${fit.lossRange[0].toPrecision(3)}–${fit.lossRange[1].toPrecision(3)}): about ${Math.round(bTarget)} at the target loss ${targetLoss}${extrapolated ? ' (extrapolated beyond the measured losses)' : ''}; ramp: batch ${batchNow}, then ${end} from loss ${switchLoss.toPrecision(3)}`,
+  };
 }
 
 /** A gain smaller than this fraction of the time is within the noise of the measurements. */
@@ -466,6 +551,21 @@ export function recommend(input: RecommendationInput): Recommendation {
       statement: confidenceStatement({ noise: input.noise, basis, batchSize }),
     };
   }
+  const rampOrWhyNot =
+    bNoise !== undefined && timed && input.targetLoss !== undefined && input.noiseLossFit
+      ? rampToTarget(
+          timed,
+          input,
+          bNoise,
+          batchSize,
+          scaled.learningRate,
+          input.targetLoss,
+          input.noiseLossFit,
+        )
+      : undefined;
+  const ramp = typeof rampOrWhyNot === 'string' ? undefined : rampOrWhyNot;
+  if (rampOrWhyNot)
+    diagnostics.push(typeof rampOrWhyNot === 'string' ? rampOrWhyNot : rampOrWhyNot.note);
   const explanation = explainChoice({
     ...(input.noiseTrend ? { trend: input.noiseTrend } : {}),
     noise: input.noise,
@@ -498,6 +598,7 @@ export function recommend(input: RecommendationInput): Recommendation {
       : {}),
     ...target,
     ...(beyondMemory ? { beyondMemory } : {}),
+    ...(ramp ? { ramp } : {}),
     candidates,
     tradeOffs,
     confidence,

@@ -231,6 +231,23 @@ export const findReportSchema = z.strictObject({
       examplesToTarget: num.optional(),
       epochsToTarget: num.optional(),
       targetNote: z.string().optional(),
+      ramp: z
+        .strictObject({
+          targetLoss: z.number(),
+          bNoiseAtTarget: num,
+          exponent: num,
+          extrapolated: z.boolean(),
+          stages: z.array(
+            z.strictObject({
+              fromLoss: num,
+              batchSize: z.number(),
+              learningRate: z.number(),
+              bNoise: num,
+            }),
+          ),
+          note: z.string(),
+        })
+        .optional(),
       beyondMemory: z
         .object({
           batchSize: z.number(),

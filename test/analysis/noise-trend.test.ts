@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { NoiseScaleEstimate } from '../../src/analysis/noise-scale.js';
-import { noiseTrend } from '../../src/analysis/noise-trend.js';
+import { bNoiseAtLoss, fitNoiseAgainstLoss, noiseTrend } from '../../src/analysis/noise-trend.js';
 
 const common = {
   gradientSqNorm: { mean: 1, standardError: 0.1 },
@@ -52,5 +52,32 @@ describe('noiseTrend', () => {
       rising: false,
     });
     expect(noiseTrend([])).toEqual({ rising: false });
+  });
+});
+
+describe('fitNoiseAgainstLoss', () => {
+  /** B = 100 · L^−1.5 at losses falling from 3 to 0.5, windows of 3, intervals ±25% (log scale). */
+  const trajectory = Array.from({ length: 30 }, (_, i) => {
+    const loss = 3 * (0.5 / 3) ** (i / 29);
+    const value = 100 * loss ** -1.5;
+    return { loss, estimate: { ...measured(value, 3) } };
+  });
+
+  it('recovers the exponent of a power law from non-overlapping windows', () => {
+    const fit = fitNoiseAgainstLoss(trajectory);
+    expect(fit).toBeDefined();
+    if (!fit) return;
+    expect(fit.exponent).toBeCloseTo(-1.5, 10);
+    expect(fit.pointCount).toBe(10);
+    expect(bNoiseAtLoss(fit, 1)).toBeCloseTo(100, 8);
+    // Windows end at measurements 29, 26, …, 2: the last (loss 0.5) and the third (loss 3 · (1/6)^(2/29)).
+    expect(fit.lossRange[0]).toBeCloseTo(0.5, 10);
+    expect(fit.lossRange[1]).toBeCloseTo(3 * (0.5 / 3) ** (2 / 29), 10);
+  });
+
+  it('needs three windows over a spread of losses', () => {
+    expect(fitNoiseAgainstLoss(trajectory.slice(-6))).toBeUndefined();
+    const flat = trajectory.map((p) => ({ ...p, loss: 1 }));
+    expect(fitNoiseAgainstLoss(flat)).toBeUndefined();
   });
 });

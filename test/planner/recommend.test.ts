@@ -99,6 +99,37 @@ describe('recommendation', () => {
     expect(far.diagnostics.join(' ')).not.toMatch(/kept/);
   });
 
+  it('proposes a ramp toward --target-loss from B_noise fitted against the loss', () => {
+    const noiseLossFit = {
+      exponent: -2,
+      exponentStandardError: 0.2,
+      referenceLoss: 1,
+      referenceBNoise: 1000,
+      pointCount: 5,
+      lossRange: [0.5, 3] as const,
+    };
+    const input = { ...base, noiseLossFit, noiseTrend: { lossAtEstimate: 0.6, rising: true } };
+    const r = recommend({ ...input, targetLoss: 0.4 });
+    // B_noise at 0.4 = 1000 · 0.4^−2 = 6250; time-optimal sqrt(6250 · t0 · R) ≈ 559 → 512.
+    expect(r.ramp?.bNoiseAtTarget).toBeCloseTo(6250, 6);
+    expect(r.ramp?.stages.map((s) => s.batchSize)).toEqual([r.batchSize, 512]);
+    // The switch where the fit reaches sqrt(1000 · 6250) = 2500: loss 2.5^(−1/2).
+    expect(r.ramp?.stages[1]?.fromLoss).toBeCloseTo(2.5 ** -0.5, 10);
+    expect(r.ramp?.extrapolated).toBe(true);
+    // Far below the measured losses: no ramp, and why.
+    const far = recommend({ ...input, targetLoss: 0.1 });
+    expect(far.ramp).toBeUndefined();
+    expect(far.diagnostics.join(' ')).toMatch(/far below the measured losses/);
+    // A growth within its own error: no ramp.
+    const unclear = recommend({
+      ...input,
+      noiseLossFit: { ...noiseLossFit, exponentStandardError: 1.5 },
+      targetLoss: 0.4,
+    });
+    expect(unclear.ramp).toBeUndefined();
+    expect(unclear.diagnostics.join(' ')).toMatch(/not clearly growing/);
+  });
+
   it('without noise evidence grows the batch at most 2x toward saturation, square-root rule', () => {
     const noise: NoiseScaleEstimate = {
       ...measured(0, 0, 0),
