@@ -13,6 +13,7 @@ import {
 import type { OptimizerKind } from '../analysis/learning-rate.js';
 import { fitMemoryModel, type MemoryFit, maxBatchUnderBudget } from '../analysis/memory-model.js';
 import {
+  DEFAULT_NOISE_SMOOTHING,
   estimateNoiseScale,
   type IntervalMethod,
   type NoiseSample,
@@ -220,7 +221,7 @@ export function analyzeLogs(
   logs: readonly TrainingLog[],
   options: AnalyzeOptions = {},
 ): LogAnalysis {
-  const smoothing = options.smoothing ?? { kind: 'ema', beta: 0.9 };
+  const smoothing = options.smoothing ?? DEFAULT_NOISE_SMOOTHING;
   const warmupSteps = options.warmupSteps ?? 1;
   const messages: string[] = [];
   const warnings = logs.flatMap((l) => l.warnings);
@@ -242,9 +243,22 @@ export function analyzeLogs(
         ? datasetSize
         : undefined;
     const stats = gradientStatisticsOf(step.gradient, population);
+    const g = step.gradient;
     samples.push({
       gradientSqNorm: stats.gradientSqNorm,
       traceCovariance: stats.traceCovariance,
+      // The raw norms tell the stationary window the gradient's scale.
+      ...(g.kind === 'parts'
+        ? {
+            microSqNorms: g.parts.map((p) => p.sqNorm),
+            accumulatedSqNorm: g.wholeSqNorm,
+            microBatchSize: stats.smallBatchSize,
+          }
+        : {
+            microSqNorms: [g.smallSqNorm],
+            accumulatedSqNorm: g.bigSqNorm,
+            microBatchSize: g.smallBatchSize,
+          }),
       step: step.step,
       ...(step.loss !== undefined ? { loss: step.loss } : {}),
     });

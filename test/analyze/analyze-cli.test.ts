@@ -71,7 +71,7 @@ describe('batchwise analyze', () => {
     expect(missing.stderr).toMatch(/nope\.csv: cannot read the file \(no such file\)/);
     const smoothing = await batchwise('analyze', file, '--smoothing', 'ema:2');
     expect(smoothing.stderr).toMatch(
-      /^batchwise: --smoothing must be ema:BETA \(0 <= BETA < 1\), window:N or all, got "ema:2"\n$/,
+      /^batchwise: --smoothing must be stationary, ema:BETA \(0 <= BETA < 1\), window:N or all, got "ema:2"\n$/,
     );
     const map = await batchwise('analyze', file, '--map', 'loss');
     expect(map.stderr).toMatch(/^batchwise: --map takes field=column, got "loss"\n$/);

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OPTIMIZERS } from '../../analysis/learning-rate.js';
+import { DEFAULT_NOISE_SMOOTHING } from '../../analysis/noise-scale.js';
 import type { Smoothing } from '../../analysis/smoothing.js';
 import { analyzeLogs } from '../../analyze/analyze-log.js';
 import { analyzeReportToMarkdown } from '../../analyze/analyze-markdown.js';
@@ -40,9 +41,10 @@ interface AnalyzeFlags {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** "ema:0.9", "window:20", "all". */
+/** "stationary", "ema:0.9", "window:20", "all". */
 export function parseSmoothing(text: string): Smoothing {
   const [kind, value] = text.split(':');
+  if (kind === 'stationary' && value === undefined) return DEFAULT_NOISE_SMOOTHING;
   if (kind === 'all' && value === undefined) return { kind: 'all' };
   const number = Number(value);
   if (kind === 'ema' && value !== undefined && number >= 0 && number < 1)
@@ -51,7 +53,7 @@ export function parseSmoothing(text: string): Smoothing {
     return { kind: 'window', size: number };
   throw new BatchwiseError(
     'invalid-option',
-    `--smoothing must be ema:BETA (0 <= BETA < 1), window:N or all, got "${text}"`,
+    `--smoothing must be stationary, ema:BETA (0 <= BETA < 1), window:N or all, got "${text}"`,
   );
 }
 
@@ -90,7 +92,11 @@ export function registerAnalyzeCommand(
       'device memory, e.g. 80GiB: with logged peak memory, extrapolates the ceiling',
     )
     .option('--target-loss <x>', 'training loss to reach: steps to the target')
-    .option('--smoothing <how>', 'noise-scale smoothing: ema:BETA, window:N or all', 'ema:0.9')
+    .option(
+      '--smoothing <how>',
+      'noise-scale smoothing: stationary (the window that follows training), ema:BETA, window:N or all',
+      'stationary',
+    )
     .option(
       '--warmup-steps <n>',
       'timed steps dropped at the start of each log and batch size',
