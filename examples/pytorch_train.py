@@ -142,12 +142,17 @@ def main():
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if args.batch_size % world:
-        sys.exit(f"--batch-size {args.batch_size} is not a multiple of the {world} ranks")
-    if args.batch_size > args.dataset_size:
-        sys.exit(f"--batch-size {args.batch_size} is larger than the data set ({args.dataset_size})")
-    per_rank = args.batch_size // world
-    micro, k = split_batch(per_rank, args.accumulation, args.micro_batch_size)
+    path = plan_path(args.plan)
+    if path is None:
+        if args.batch_size % world:
+            sys.exit(f"--batch-size {args.batch_size} is not a multiple of the {world} ranks")
+        if args.batch_size > args.dataset_size:
+            sys.exit(f"--batch-size {args.batch_size} is larger than the data set ({args.dataset_size})")
+        micro, k = split_batch(args.batch_size // world, args.accumulation, args.micro_batch_size)
+    else:  # the items carry the batches; {batch} is the first item's (the opening's 1, fewer than the ranks)
+        per_rank = max(1, args.batch_size // world)
+        micro, k = split_batch(per_rank, 0 if per_rank % max(1, args.accumulation) else args.accumulation,
+                               args.micro_batch_size)
 
     # The data set: the same on every rank (seeded), one shuffle per epoch, each rank its slice.
     data_generator = torch.Generator().manual_seed(args.seed)
@@ -177,34 +182,45 @@ def main():
     autocast, scaler = mixed_precision(torch, device, args.amp)
     loss_fn = torch.nn.CrossEntropyLoss()
 
-    def train_step(t, batch_size, micro, k):
-        """One optimizer step of the global batch: this rank's k micro-batches of `micro`."""
-        share = batch_size // world
-        mine = next_global_batch(batch_size)[rank * share: (rank + 1) * share]
+    def train_step(t, batch_size, k):
+        """One optimizer step of the global batch: this rank's share in k micro-batches (equal
+        where the ranks divide the batch; otherwise the shares differ by one, and a micro-batch
+        left empty runs one example at weight 0, so that every rank joins the all-reduce)."""
+        base, extra = divmod(batch_size, world)
+        begin = rank * base + min(rank, extra)
+        indices = next_global_batch(batch_size)
+        mine = indices[begin: begin + base + (1 if rank < extra else 0)]
         for i in range(k):
-            x, y = tokens_of(mine[i * micro: (i + 1) * micro])
+            part = mine[i * len(mine) // k: (i + 1) * len(mine) // k]
+            x, y = tokens_of(part if len(part) else indices[:1])
             with t.micro_batch():
                 with autocast():
                     logits = model(x)
-                t.backward(loss_fn(logits.reshape(-1, args.vocab).float(), y.reshape(-1)))
+                loss = loss_fn(logits.reshape(-1, args.vocab).float(), y.reshape(-1))
+                t.backward(loss if len(part) else loss * 0.0)
         t.step()
 
     def run_plan(t, path):
         """batchwise's work items, one after another, from the current weights."""
         for item in work_items(path):
             with PlanRun(t.writer, item) as run:
-                if item.batch_size % world or item.batch_size > args.dataset_size:
-                    raise ValueError(f"work item {item.id}: batch {item.batch_size} does not fit "
-                                     f"{world} ranks and {args.dataset_size} sequences")
-                item_micro, item_k = split_batch(item.batch_size // world, item.accumulation,
-                                                 item.micro_batch_size)
-                t.begin_item(item.id, item_micro, item_k)
+                if item.steps == 0:  # the opening handshake (batch 1, even with more ranks): nothing to run
+                    continue
+                if item.batch_size > args.dataset_size:
+                    raise ValueError(f"work item {item.id}: batch {item.batch_size} is larger than "
+                                     f"the {args.dataset_size} sequences")
+                per_rank = item.batch_size // world
+                if item.batch_size % world == 0 and per_rank % max(1, item.accumulation) == 0:
+                    item_micro, item_k = split_batch(per_rank, item.accumulation, item.micro_batch_size)
+                    t.begin_item(item.id, item_micro, item_k)
+                else:  # the ranks do not divide it (batch 1 on 2 ranks): unequal shares, 1 micro-batch
+                    item_k = 1
+                    t.begin_item(item.id, -(-item.batch_size // world), 1, batch_size=item.batch_size)
                 for _ in range(item.steps):
-                    train_step(t, item.batch_size, item_micro, item_k)
+                    train_step(t, item.batch_size, item_k)
             if run.out_of_memory:  # recovered: what the failed step held goes, on to the next item
                 t.begin_item(None, micro, k)
 
-    path = plan_path(args.plan)
     try:
         with batchwise.track(model, optimizer, scaler, micro_batch_size=micro, accumulation_steps=k,
                              dataset_size=args.dataset_size, clip=args.clip, seed=args.seed,
@@ -212,7 +228,7 @@ def main():
                              protocol=PLAN_SUPPORT) as t:
             if path is None:
                 for _ in range(args.steps):
-                    train_step(t, args.batch_size, micro, k)
+                    train_step(t, args.batch_size, k)
             else:
                 run_plan(t, path)
     except Exception as error:  # noqa: BLE001 - track() has written the oom event

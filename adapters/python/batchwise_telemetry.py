@@ -498,10 +498,14 @@ class Tracker:
         self._step_started = 0.0
         #: With plans: the work item's id, written as every step event's ``item`` (None: none).
         self.item: Optional[int] = None
+        self._batch_size: Optional[int] = None
 
     @property
     def batch_size(self) -> int:
-        """The global batch of one optimizer step: micro-batch × accumulation × ranks."""
+        """The global batch of one optimizer step: micro-batch × accumulation × ranks, or the
+        item's ``batch_size`` given to ``begin_item`` (ranks with unequal shares)."""
+        if self._batch_size is not None:
+            return self._batch_size
         return self.micro_batch_size * self.accumulation_steps * self.world_size
 
     def _now(self) -> float:
@@ -533,14 +537,19 @@ class Tracker:
         self._run_started = self._step_started = self._now()
         return self
 
-    def begin_item(self, item: Optional[int], micro_batch_size: int, accumulation_steps: int = 1) -> None:
+    def begin_item(self, item: Optional[int], micro_batch_size: int, accumulation_steps: int = 1,
+                   batch_size: Optional[int] = None) -> None:
         """With plans (batchwise_plan.py): the next steps belong to work item ``item`` and run
         ``accumulation_steps`` micro-batches of ``micro_batch_size`` per rank. Steps count from 0
         again, the peak-memory counter is reset (CUDA), and what a failed step (out of memory)
-        left behind is dropped: its micro-batch norms, its losses, its gradients."""
+        left behind is dropped: its micro-batch norms, its losses, its gradients. ``batch_size``:
+        the global batch the step events report, where it is not micro × accumulation × ranks
+        (a batch the ranks do not divide: their shares differ; the micro-batch norms are then
+        of unequal micro-batches, fit for memory and time, not for the noise scale)."""
         if int(micro_batch_size) < 1 or int(accumulation_steps) < 1:
             raise ValueError("micro_batch_size and accumulation_steps must be >= 1")
         self.item = item
+        self._batch_size = None if batch_size is None else int(batch_size)
         self.micro_batch_size = int(micro_batch_size)
         self.accumulation_steps = int(accumulation_steps)
         self._norms.accumulation_steps = self.accumulation_steps
