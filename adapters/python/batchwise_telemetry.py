@@ -257,7 +257,21 @@ def process_peak_rss_bytes() -> Optional[int]:
     Linux, bytes on macOS). It includes the interpreter, the framework's libraries and
     everything allocated so far, and it NEVER goes down: successive steps of one process report
     a non-decreasing peak (the largest step so far, or the start-up, whichever is larger).
+    Linux computes VmHWM lazily (the high-water mark is folded in only on some paths, so a read
+    can come out below an earlier one): the running maximum of the reads is returned.
     """
+    global _PEAK_RSS_SEEN
+    peak = _read_peak_rss_bytes()
+    if peak is None:
+        return None
+    _PEAK_RSS_SEEN = max(_PEAK_RSS_SEEN, peak)
+    return _PEAK_RSS_SEEN
+
+
+_PEAK_RSS_SEEN = 0
+
+
+def _read_peak_rss_bytes() -> Optional[int]:
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as status:
             for line in status:

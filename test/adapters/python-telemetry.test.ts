@@ -133,7 +133,17 @@ describe.skipIf(!numpy)('numpy linear regression end to end', () => {
       ],
       { env: PYTHON_ENV },
     );
-    execFileSync(process.execPath, [BIN, 'analyze', telemetry, '--json', report, '--quiet']);
+    // The target below is the EMA-weighted truth, so the estimate is asked for that smoothing.
+    execFileSync(process.execPath, [
+      BIN,
+      'analyze',
+      telemetry,
+      '--smoothing',
+      'ema:0.9',
+      '--json',
+      report,
+      '--quiet',
+    ]);
     const json = JSON.parse(await readFile(report, 'utf8'));
     const b = json.noise.bSimple;
     expect(b.kind).toBe('measured');

@@ -5,6 +5,7 @@
 // says "run" and `requireTorchPython()` throws the reason from inside the tests.
 
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -87,21 +88,33 @@ export function torchrunArgv(python: string): string[] {
     ],
     { env: PYTHON_ENV },
   );
-  return broken.status === 0
-    ? [python, '-m', 'torch.distributed.run']
-    : [python, path.join(ROOT, 'adapters/python/torchrun_compat.py')];
+  const launcher =
+    broken.status === 0
+      ? [python, '-m', 'torch.distributed.run']
+      : [python, path.join(ROOT, 'adapters/python/torchrun_compat.py')];
+  // One torchrun at a time across test files (flock, from util-linux): concurrent jobs on this
+  // 2-core machine were seen to hang in rendezvous until the test's timeout.
+  return ['flock', TORCHRUN_LOCK, ...launcher];
 }
 
-/** A TCP port free right now on 127.0.0.1 (for torchrun's --master_port). */
+const TORCHRUN_LOCK = path.join(tmpdir(), 'batchwise-tests-torchrun.lock');
+
+/**
+ * A TCP port free right now on 127.0.0.1 (for torchrun's --master_port), drawn below Linux's
+ * ephemeral range (32768–60999): a port the kernel hands out for port 0 can be handed to another
+ * socket (gloo's) before torchrun binds it.
+ */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+  const tryPort = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (await tryPort(port)) return port;
+  }
+  throw new Error('no free port in 20000–29999');
 }
