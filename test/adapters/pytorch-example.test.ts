@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTelemetryLine } from '../../src/protocol/parse-telemetry-line.js';
 import type { TelemetryEvent, TelemetryStep } from '../../src/protocol/telemetry-events.js';
 import {
-  freePort,
   PYTHON_ENV,
   requireTorchPython,
+  runTorchrun,
   skipTorch,
   torchrunArgv,
 } from '../support/python.js';
@@ -145,17 +145,15 @@ describe.skipIf(skipTorch())('examples/pytorch_train.py on real PyTorch', () => 
   it('under torchrun, 2 ranks (gloo): every rank-local micro-batch norm, analysed', async () => {
     const { python } = requireTorchPython();
     const telemetry = path.join(dir, 'ddp.jsonl');
-    const [launcher, ...launcherArgs] = torchrunArgv(python);
-    await run(
-      launcher ?? python,
-      [
-        ...launcherArgs,
+    await runTorchrun(
+      (port) => [
+        ...torchrunArgv(python),
         '--nproc_per_node',
         '2',
         '--master_addr',
         '127.0.0.1',
         '--master_port',
-        String(await freePort()),
+        String(port),
         EXAMPLE,
         '--batch-size',
         '32',
@@ -166,7 +164,7 @@ describe.skipIf(skipTorch())('examples/pytorch_train.py on real PyTorch', () => 
         ...SMALL,
         ...DATASET,
       ],
-      { env: { ...PYTHON_ENV, OMP_NUM_THREADS: '1', BATCHWISE_TELEMETRY: telemetry } },
+      { ...PYTHON_ENV, OMP_NUM_THREADS: '1', BATCHWISE_TELEMETRY: telemetry },
     );
     const all = await events(telemetry);
     expect(all[0]).toMatchObject({ event: 'start', worldSize: 2, rank: 0, microBatchSize: 8 });

@@ -17,9 +17,9 @@ import { fromMicroBatches, twoBatchEstimate } from '../../src/analysis/gradient-
 import { parseTelemetryLine } from '../../src/protocol/parse-telemetry-line.js';
 import type { TelemetryEvent, TelemetryStep } from '../../src/protocol/telemetry-events.js';
 import {
-  freePort,
   PYTHON_ENV,
   requireTorchPython,
+  runTorchrun,
   skipTorch,
   torchrunArgv,
 } from '../support/python.js';
@@ -66,20 +66,18 @@ async function measure(
     ...(options.extra ?? []),
   ];
   if ((options.ranks ?? 1) > 1) {
-    const [launcher, ...launcherArgs] = torchrunArgv(python);
-    await run(
-      launcher ?? python,
-      [
-        ...launcherArgs,
+    await runTorchrun(
+      (port) => [
+        ...torchrunArgv(python),
         '--nproc_per_node',
         String(options.ranks),
         '--master_addr',
         '127.0.0.1',
         '--master_port',
-        String(await freePort()),
+        String(port),
         ...args,
       ],
-      { env: { ...PYTHON_ENV, OMP_NUM_THREADS: '1' } },
+      { ...PYTHON_ENV, OMP_NUM_THREADS: '1' },
     );
   } else {
     await run(python, args, { env: PYTHON_ENV });

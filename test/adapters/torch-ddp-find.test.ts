@@ -29,38 +29,47 @@ describe.skipIf(skipTorch())('find under torchrun (2 ranks, gloo)', () => {
     const { python } = requireTorchPython();
     const report = path.join(dir, 'find.json');
     const launcher = torchrunArgv(python).map((word) => `'${word}'`);
-    const port = await freePort();
     process.env.OMP_NUM_THREADS = '1';
     process.env.PYTHONDONTWRITEBYTECODE = '1';
     const started = Date.now();
-    const result = await batchwise(
-      'find',
-      '--engine',
-      'command',
-      '--cmd',
-      [
-        ...launcher,
-        `--nproc_per_node 2 --master_addr 127.0.0.1 --master_port ${port}`,
-        `'${EXAMPLE}' --plan {plan}`,
-        '--batch-size {batch} --steps {steps} --micro-batch-size {micro_batch}',
-        '--accumulation {accumulation} --seed {seed} --threads 1',
-      ].join(' '),
-      '--max-batch',
-      '64',
-      '--throughput-batches',
-      '2',
-      '--noise-measurements',
-      '4',
-      '--noise-every',
-      '2',
-      '--noise-seconds',
-      '30',
-      '--timeout',
-      '120',
-      '--quiet',
-      '--json',
-      report,
-    );
+    const find = async () =>
+      batchwise(
+        'find',
+        '--engine',
+        'command',
+        '--cmd',
+        [
+          ...launcher,
+          `--nproc_per_node 2 --master_addr 127.0.0.1 --master_port ${await freePort()}`,
+          `'${EXAMPLE}' --plan {plan}`,
+          '--batch-size {batch} --steps {steps} --micro-batch-size {micro_batch}',
+          '--accumulation {accumulation} --seed {seed} --threads 1',
+        ].join(' '),
+        '--max-batch',
+        '64',
+        '--throughput-batches',
+        '2',
+        '--noise-measurements',
+        '4',
+        '--noise-every',
+        '2',
+        '--noise-seconds',
+        '30',
+        '--timeout',
+        '60',
+        '--quiet',
+        '--json',
+        report,
+      );
+    // Debian 12's torchrun was seen to lose a rank at start-up and wait for it forever in the
+    // full suite (see runTorchrun): such a run ends at --timeout; it is retried once, never more.
+    let result = await find();
+    if (result.code !== 0 && /timeout|ran past|time limit/i.test(result.stderr)) {
+      console.warn(
+        `find under torchrun hit --timeout (a lost rank); retrying once: ${result.stderr}`,
+      );
+      result = await find();
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
