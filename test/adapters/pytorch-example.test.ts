@@ -165,6 +165,7 @@ describe.skipIf(skipTorch())('examples/pytorch_train.py on real PyTorch', () => 
         ...DATASET,
       ],
       { ...PYTHON_ENV, OMP_NUM_THREADS: '1', BATCHWISE_TELEMETRY: telemetry },
+      [telemetry],
     );
     const all = await events(telemetry);
     expect(all[0]).toMatchObject({ event: 'start', worldSize: 2, rank: 0, microBatchSize: 8 });

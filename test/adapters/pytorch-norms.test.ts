@@ -78,6 +78,7 @@ async function measure(
         ...args,
       ],
       { ...PYTHON_ENV, OMP_NUM_THREADS: '1' },
+      [telemetry, exactFile],
     );
   } else {
     await run(python, args, { env: PYTHON_ENV });

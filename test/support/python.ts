@@ -149,10 +149,14 @@ function descendants(pid: number): number[] {
 export async function runTorchrun(
   argvFor: (port: number) => string[],
   env: NodeJS.ProcessEnv,
+  /** Files the job writes: removed before each attempt, so a retry starts from nothing. */
+  outputs: readonly string[] = [],
   watchdogMs = 90_000,
 ): Promise<{ stdout: string; stderr: string }> {
   const { spawn } = await import('node:child_process');
+  const { rmSync } = await import('node:fs');
   for (let attempt = 1; ; attempt++) {
+    for (const file of outputs) rmSync(file, { force: true });
     const [command, ...args] = argvFor(await freePort());
     if (command === undefined) throw new Error('runTorchrun: empty argv');
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
