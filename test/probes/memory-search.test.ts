@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkloadSpec } from '../../src/engines/engine.js';
 import { createFakeEngine, type FakeEngineOptions } from '../../src/engines/fake/fake-engine.js';
-import { MEMORY_SEARCH_STRATEGIES, searchMemoryCeiling } from '../../src/probes/memory-search.js';
+import {
+  MEMORY_SEARCH_STRATEGIES,
+  type MemorySearchResult,
+  searchMemoryCeiling,
+} from '../../src/probes/memory-search.js';
 import { MEMORY_SEARCH_DEFAULTS } from '../support/find-defaults.js';
 
 const spec: WorkloadSpec = {
@@ -22,6 +26,14 @@ async function open(options: FakeEngineOptions = {}) {
   }).open(spec);
 }
 
+/** Found, never above the true ceiling, at most 2% below it, in at most `maxTrials` trials. */
+function expectCeilingNear(result: MemorySearchResult, truth: number, maxTrials: number): void {
+  if (result.kind !== 'found') throw new Error(result.kind);
+  expect(result.maxBatch).toBeLessThanOrEqual(truth);
+  expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
+  expect(result.trials.length).toBeLessThanOrEqual(maxTrials);
+}
+
 describe('memory ceiling search', () => {
   it('the model strategy finds the ceiling within 2% in at most 4 trials', async () => {
     const session = await open();
@@ -30,10 +42,7 @@ describe('memory ceiling search', () => {
       ...MEMORY_SEARCH_DEFAULTS,
       maxBatchSize: 60_000,
     });
-    if (result.kind !== 'found') throw new Error(result.kind);
-    expect(result.maxBatch).toBeLessThanOrEqual(truth);
-    expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
-    expect(result.trials.length).toBeLessThanOrEqual(4);
+    expectCeilingNear(result, truth, 4);
     expect(result.trials.every((t) => t.outcome === 'ok')).toBe(true);
   });
 
@@ -51,10 +60,7 @@ describe('memory ceiling search', () => {
       ...MEMORY_SEARCH_DEFAULTS,
       maxBatchSize: 4096,
     });
-    if (result.kind !== 'found') throw new Error(result.kind);
-    expect(result.maxBatch).toBeLessThanOrEqual(truth);
-    expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
-    expect(result.trials.length).toBeLessThanOrEqual(4);
+    expectCeilingNear(result, truth, 4);
   });
 
   it('lightning and accelerate baselines need many more trials for the same answer', async () => {
@@ -258,10 +264,7 @@ describe('memory ceiling search on a caching allocator (the OOM point below the 
       ...MEMORY_SEARCH_DEFAULTS,
       maxBatchSize: 1_000_000,
     });
-    if (result.kind !== 'found') throw new Error(result.kind);
-    expect(result.maxBatch).toBeLessThanOrEqual(truth);
-    expect(result.maxBatch / truth).toBeGreaterThanOrEqual(0.98);
-    expect(result.trials.length).toBeLessThanOrEqual(14);
+    expectCeilingNear(result, truth, 14);
   });
 
   it('with no gap the jump to the line holds: three trials', async () => {
