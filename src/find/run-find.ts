@@ -199,9 +199,8 @@ export async function runFind(job: FindJob): Promise<FindOutcome> {
     }
     const stored = runId !== undefined ? { runId } : {};
     if (report.status === 'interrupted') return { kind: 'interrupted', report, ...stored };
-    if (recommendation && none === undefined) return { kind: 'complete', report, ...stored };
-    const why = none ?? whyNone(evidence, session, settings);
-    return { kind: 'no-recommendation', ...why, report, ...stored };
+    if (none === undefined) return { kind: 'complete', report, ...stored };
+    return { kind: 'no-recommendation', ...none, report, ...stored };
   } catch (error) {
     if (store && runId !== undefined && !ended) store.setStatus(runId, 'failed');
     throw error;
