@@ -27,11 +27,19 @@ export function confidenceStatement(decision: {
   /** The best batch over the noise scale's interval, and the worst slow-down of `batchSize`. */
   readonly batchRange?: readonly [number, number];
   readonly penalty?: number;
+  /** The best batch across the step-time fit's bootstrap range alone. */
+  readonly timingRange?: readonly [number, number];
   readonly trend?: NoiseTrend;
 }): string {
-  const { noise, basis, batchSize, batchRange, penalty, trend } = decision;
+  const { noise, basis, batchSize, batchRange, penalty, trend, timingRange } = decision;
   if (batchRange && penalty !== undefined) {
-    const interval = `the noise scale's ${percent(noise.confidence)} interval`;
+    const interval = timingRange
+      ? `the noise scale's ${percent(noise.confidence)} interval and the step-time fit's bootstrap range`
+      : `the noise scale's ${percent(noise.confidence)} interval`;
+    const timing =
+      timingRange && timingRange[0] !== timingRange[1]
+        ? `Timing noise alone moves the best batch between ${timingRange[0]} and ${timingRange[1]}. `
+        : '';
     const rising = trend?.rising
       ? 'The noise scale was still rising when the measurement ended, so the best batch later in training is larger. '
       : '';
@@ -41,6 +49,7 @@ export function confidenceStatement(decision: {
         ? `Anywhere in ${interval} the best batch is ${batchRange[0]}. `
         : `Anywhere in ${interval} the best batch lies between ${batchRange[0]} and ${batchRange[1]}, ` +
           `and batch ${batchSize} is at most ${(penalty * 100).toFixed(0)}% slower than it. `) +
+      timing +
       'B_simple predicts the critical batch only to within about an order of magnitude (McCandlish et al. 2018), so treat the choice as a well-founded starting point.'
     );
   }

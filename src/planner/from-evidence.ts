@@ -2,10 +2,13 @@
 // time model from the throughput fit, the noise scale and the loss history.
 
 import { fitNoiseAgainstLoss, noiseTrend } from '../analysis/noise-trend.js';
+import { median } from '../analysis/statistics.js';
+import { fitStepTime } from '../analysis/step-time.js';
+import { resampleThroughput } from '../analysis/step-time-bootstrap.js';
 import type { WorkloadInfo } from '../engines/engine.js';
 import type { FindEvidence } from '../probes/find-probes.js';
 import { type Recommendation, recommend } from './recommend.js';
-import { stepTimeModelFrom } from './step-time-model.js';
+import { resampledStepTimeModels, stepTimeModelFrom } from './step-time-model.js';
 
 export interface PlanOptions {
   readonly learningRateBatchSize: number;
@@ -42,6 +45,9 @@ export function recommendFromEvidence(
           .map((p) => ({ batchSize: p.batchSize, medianSeconds: p.summary.median })),
       )
     : undefined;
+  const stepTimeResamples = throughput
+    ? resampledStepTimeModels(throughput.fit, throughput.points)
+    : [];
   const saturation =
     throughput?.fit.kind === 'fitted' && Number.isFinite(throughput.fit.saturation.batchSize)
       ? throughput.fit.saturation.batchSize
@@ -68,6 +74,7 @@ export function recommendFromEvidence(
     learningRateBatchSize: options.learningRateBatchSize,
     memoryMaxBatch,
     ...(stepTime ? { stepTime } : {}),
+    ...(stepTime && stepTimeResamples.length > 0 ? { stepTimeResamples } : {}),
     ...(saturation !== undefined ? { saturationBatchSize: saturation } : {}),
     noise,
     ...(evidence.noise ? { noiseTrend: noiseTrend(evidence.noise.trajectory) } : {}),

@@ -43,6 +43,11 @@ export interface RecommendationInput {
   /** The largest batch measured to fit in memory; undefined when unknown. */
   readonly memoryMaxBatch?: number;
   readonly stepTime?: StepTimeModel;
+  /**
+   * The step-time model refitted on bootstrap resamples of the timings
+   * (analysis/step-time-bootstrap.ts): the choice is robust across them too.
+   */
+  readonly stepTimeResamples?: readonly StepTimeModel[];
   /** Throughput saturation batch from the step-time fit. */
   readonly saturationBatchSize?: number;
   readonly noise: NoiseScaleEstimate;
@@ -146,8 +151,13 @@ export interface Recommendation {
   readonly confidence: {
     readonly level: 'high' | 'medium' | 'low';
     readonly statement: string;
-    /** Time-optimal batches at the ends of the noise scale's confidence interval. */
+    /**
+     * Time-optimal batches across the noise scale's confidence interval and the step-time fit's
+     * bootstrap range (with the recommendation itself).
+     */
     readonly batchRange?: readonly [number, number];
+    /** Time-optimal batches at the central noise scale across the step-time fit's range alone. */
+    readonly timingRange?: readonly [number, number];
   };
   readonly explanation: readonly string[];
   readonly diagnostics: readonly string[];
@@ -241,36 +251,93 @@ function rampToTarget(
 
 /** A gain smaller than this fraction of the time is within the noise of the measurements. */
 const WITHIN_NOISE = 0.05;
+/** The step-time resamples whose optimum sits at these quantiles bound the timing uncertainty. */
+const STEP_TIME_QUANTILES = [0.025, 0.975] as const;
+
+/** One way the world could be, given the measurements: a noise scale and a step-time model. */
+interface Scenario {
+  readonly context: TimedContext;
+  readonly bNoise: number;
+}
 
 /**
- * The batch whose worst slow-down over the noise scale's interval (its two ends and its value) is
- * least — the least worst-case regret, so that a small move of the estimate between runs does not
- * move the answer — and the user's own batch when its worst case is within WITHIN_NOISE of that.
- * Candidates: the rounded time-optimal batch, the user's, and the powers of two between the
- * interval ends' optima.
+ * The fitted step time, and the bootstrap resamples whose time-optimal batch (at the central
+ * noise scale) sits at the 2.5% and 97.5% quantiles: the timing's 95% range of answers.
  */
-function robustChoice(
+function stepTimeContexts(context: TimedContext, bNoise: number): TimedContext[] {
+  const resamples = context.input.stepTimeResamples ?? [];
+  if (resamples.length < 2) return [context];
+  const ranked = resamples
+    .map((stepTime) => {
+      const c = { ...context, stepTime };
+      return { c, batch: timeOptimal(c, bNoise).plan.globalBatch };
+    })
+    .filter((r) => Number.isFinite(r.batch))
+    .sort((a, b) => a.batch - b.batch);
+  if (ranked.length < 2) return [context];
+  const picked = STEP_TIME_QUANTILES.map(
+    (q) => ranked[Math.round(q * (ranked.length - 1))]?.c ?? context,
+  );
+  return [context, ...picked];
+}
+
+/** Every noise value of the interval (its ends and value) under every step-time context. */
+function scenariosOf(
   context: TimedContext,
   noise: Extract<NoiseScaleEstimate, { kind: 'measured' }>,
+): Scenario[] {
+  const values = [noise.ci[0], noise.value, noise.ci[1]].filter((v) => v > 0 && Number.isFinite(v));
+  const contexts = stepTimeContexts(context, noise.value);
+  return values.flatMap((bNoise) => contexts.map((c) => ({ context: c, bNoise })));
+}
+
+/** The time-optimal batch at the central noise scale under the step-time fit's range. */
+function timingOnlyRange(
+  context: TimedContext,
+  bNoise: number,
+): readonly [number, number] | undefined {
+  const contexts = stepTimeContexts(context, bNoise);
+  if (contexts.length < 2) return undefined;
+  const batches = contexts.map((c) => timeOptimal(c, bNoise).plan.globalBatch);
+  return [Math.min(...batches), Math.max(...batches)];
+}
+
+/** The worst slow-down of batch b over the scenarios, relative to each scenario's own optimum. */
+function worstRegret(scenarios: readonly Scenario[], b: number): number {
+  return Math.max(
+    ...scenarios.map((s) => {
+      const best = timeOptimal(s.context, s.bNoise).plan.seconds;
+      return planFor(s.context, s.bNoise, b).seconds / best;
+    }),
+  );
+}
+
+/**
+ * The batch whose worst slow-down over the scenarios (the noise scale's interval, crossed with
+ * the step-time fit's bootstrap range) is least — the least worst-case regret, so that a small
+ * move of either estimate between runs does not move the answer — and the user's own batch when
+ * its worst case is within WITHIN_NOISE of that. Candidates: the rounded time-optimal batch, the
+ * user's, and the powers of two between the scenarios' optima.
+ */
+function robustChoice(
+  scenarios: readonly Scenario[],
+  maxBatch: number,
   rounded: number,
   yours: number,
 ): { batchSize: number; keptYours: boolean } {
-  const scenarios = [noise.ci[0], noise.value, noise.ci[1]].filter(
-    (v) => v > 0 && Number.isFinite(v),
-  );
   if (scenarios.length === 0) return { batchSize: rounded, keptYours: false };
-  const best = scenarios.map((v) => timeOptimal(context, v).plan);
-  const regret = (b: number) =>
-    Math.max(...scenarios.map((v, i) => planFor(context, v, b).seconds / (best[i]?.seconds ?? 1)));
-  const low = Math.min(...best.map((p) => p.globalBatch), rounded);
-  const high = Math.max(...best.map((p) => p.globalBatch), rounded);
+  const optima = scenarios.map((s) => timeOptimal(s.context, s.bNoise).plan.globalBatch);
+  const low = Math.min(...optima, rounded);
+  const high = Math.max(...optima, rounded);
   const candidates = new Set([rounded]);
   for (let b = 2 ** Math.floor(Math.log2(Math.max(1, low))); b <= high; b *= 2) {
-    if (b >= 1 && b <= context.maxBatch) candidates.add(b);
+    if (b >= 1 && b <= maxBatch) candidates.add(b);
   }
+  const regret = new Map([...candidates, yours].map((b) => [b, worstRegret(scenarios, b)]));
+  const of = (b: number) => regret.get(b) ?? Number.POSITIVE_INFINITY;
   let choice = rounded;
-  for (const b of candidates) if (regret(b) < regret(choice) - 1e-12) choice = b;
-  if (yours !== choice && regret(yours) <= regret(choice) * (1 + WITHIN_NOISE)) {
+  for (const b of candidates) if (of(b) < of(choice) - 1e-12) choice = b;
+  if (yours !== choice && of(yours) <= of(choice) * (1 + WITHIN_NOISE)) {
     return { batchSize: yours, keptYours: true };
   }
   return { batchSize: choice, keptYours: false };
@@ -405,14 +472,15 @@ export function recommend(input: RecommendationInput): Recommendation {
         : yours;
   }
   const rounded = bNoise !== undefined && timed ? roundBatch(timed, bNoise, exact) : exact;
+  const scenarios = input.noise.kind === 'measured' && timed ? scenariosOf(timed, input.noise) : [];
   const robust =
-    input.noise.kind === 'measured' && timed
-      ? robustChoice(timed, input.noise, rounded, Math.min(input.learningRateBatchSize, maxBatch))
+    scenarios.length > 0
+      ? robustChoice(scenarios, maxBatch, rounded, Math.min(input.learningRateBatchSize, maxBatch))
       : undefined;
   const batchSize = robust?.batchSize ?? rounded;
   if (robust?.keptYours) {
     diagnostics.push(
-      `your batch ${batchSize} is within ${Math.round(WITHIN_NOISE * 100)}% of the best time anywhere in the noise scale's interval: kept (the time-optimal batch is ${rounded})`,
+      `your batch ${batchSize} is within ${Math.round(WITHIN_NOISE * 100)}% of the best time anywhere in the noise scale's interval and the step-time fit's range: kept (the time-optimal batch is ${rounded})`,
     );
   }
 
@@ -515,17 +583,10 @@ export function recommend(input: RecommendationInput): Recommendation {
 
   // Confidence.
   let confidence: Recommendation['confidence'];
-  if (input.noise.kind === 'measured' && timed) {
-    const [low, high] = input.noise.ci;
-    const ends = [low, high].filter((v) => v > 0 && Number.isFinite(v));
-    const range = ends.map((v) => timeOptimal(timed, v).plan.globalBatch);
-    const penalty = Math.max(
-      0,
-      ...ends.map((v) => {
-        const best = timeOptimal(timed, v).plan.seconds;
-        return planFor(timed, v, batchSize).seconds / best - 1;
-      }),
-    );
+  if (input.noise.kind === 'measured' && timed && scenarios.length > 0) {
+    const range = scenarios.map((sc) => timeOptimal(sc.context, sc.bNoise).plan.globalBatch);
+    const penalty = worstRegret(scenarios, batchSize) - 1;
+    const timingRange = timingOnlyRange(timed, input.noise.value);
     const byPenalty = penalty <= 0.1 ? 'high' : penalty <= 0.3 ? 'medium' : 'low';
     // A noise scale still rising at the end of the run will be larger where training goes next.
     const level = input.noiseTrend?.rising && byPenalty === 'high' ? 'medium' : byPenalty;
@@ -541,9 +602,11 @@ export function recommend(input: RecommendationInput): Recommendation {
         batchSize,
         batchRange,
         penalty,
+        ...(timingRange ? { timingRange } : {}),
         ...(input.noiseTrend ? { trend: input.noiseTrend } : {}),
       }),
       batchRange,
+      ...(timingRange ? { timingRange } : {}),
     };
   } else {
     confidence = {

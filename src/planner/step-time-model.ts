@@ -4,6 +4,12 @@
 
 import { affineStepTime, type StepTimeModel } from '../analysis/batch-choice.js';
 import type { StepTimeFit } from '../analysis/step-time.js';
+import {
+  bootstrapAffine,
+  bootstrapMedians,
+  resampleThroughput,
+  type TimedLevel,
+} from '../analysis/step-time-bootstrap.js';
 import { defined } from '../errors.js';
 
 export interface MeasuredStepTime {
@@ -11,11 +17,16 @@ export interface MeasuredStepTime {
   readonly medianSeconds: number;
 }
 
+/** Whether the fit's affine model is what the planner uses. */
+function usesAffine(fit: StepTimeFit): fit is Extract<StepTimeFit, { kind: 'fitted' }> {
+  return fit.kind === 'fitted' && fit.affine.holds;
+}
+
 export function stepTimeModelFrom(
   fit: StepTimeFit,
   measured: readonly MeasuredStepTime[],
 ): StepTimeModel | undefined {
-  if (fit.kind === 'fitted' && fit.affine.holds) {
+  if (usesAffine(fit)) {
     const perExample = Number.isFinite(fit.peakExamplesPerSecond) ? fit.secondsPerExample.value : 0;
     return affineStepTime(Math.max(0, fit.fixedSeconds.value), Math.max(0, perExample));
   }
@@ -34,4 +45,36 @@ export function stepTimeModelFrom(
       return Math.max(1e-9, a.medianSeconds + slope * (batchSize - a.batchSize));
     },
   };
+}
+
+/**
+ * The planner's step-time model on bootstrap resamples of the timings (analysis/step-time-bootstrap.ts):
+ * the same kind of model as stepTimeModelFrom gives — the affine line refitted, or the level
+ * medians — from the timings the fit kept (its outliers left out, in the order the throughput
+ * probe flattened them). Empty when there is nothing to resample.
+ */
+export function resampledStepTimeModels(
+  fit: StepTimeFit,
+  points: readonly { batchSize: number; outcome: string; stepSeconds: readonly number[] }[],
+): StepTimeModel[] {
+  const outliers = new Set(fit.kind === 'fitted' ? fit.outlierIndices : []);
+  let index = 0;
+  const levels: TimedLevel[] = points.map((p) => {
+    const kept = p.stepSeconds.filter(() => !outliers.has(index++));
+    return { batchSize: p.batchSize, stepSeconds: p.outcome === 'ok' ? kept : [] };
+  });
+  const draws = resampleThroughput(levels);
+  if (usesAffine(fit)) {
+    const limitless = !Number.isFinite(fit.peakExamplesPerSecond);
+    return bootstrapAffine(draws).map((line) =>
+      affineStepTime(
+        Math.max(0, line.fixedSeconds),
+        limitless ? 0 : Math.max(0, line.secondsPerExample),
+      ),
+    );
+  }
+  return bootstrapMedians(draws).flatMap((medians) => {
+    const model = stepTimeModelFrom(fit, medians);
+    return model ? [model] : [];
+  });
 }

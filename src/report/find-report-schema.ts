@@ -262,6 +262,7 @@ export const findReportSchema = z.strictObject({
         level: z.enum(['high', 'medium', 'low']),
         statement: z.string(),
         batchRange: z.tuple([z.number(), z.number()]).optional(),
+        timingRange: z.tuple([z.number(), z.number()]).optional(),
       }),
       explanation: z.array(z.string()),
       diagnostics: z.array(z.string()),

@@ -99,6 +99,37 @@ describe('recommendation', () => {
     expect(far.diagnostics.join(' ')).not.toMatch(/kept/);
   });
 
+  it('chooses across the step-time fit’s bootstrap range too, and says how far timing moves it', () => {
+    // Exact noise (a degenerate interval): only the timing is uncertain. Resampled fits whose
+    // t0·R spans 4x move sqrt(B_noise t0 R) over 2x: the choice must be the least worst case
+    // across them, and the confidence must name the timing range.
+    const noise = measured(1000, 1000, 1000);
+    const resamples = [0.5, 0.75, 1, 1.5, 2].flatMap((f) =>
+      Array.from({ length: 20 }, () => affineStepTime(0.01 * f, 1 / 5000)),
+    );
+    const alone = recommend({ ...base, noise });
+    const robust = recommend({ ...base, noise, stepTimeResamples: resamples });
+    expect(alone.confidence.timingRange).toBeUndefined();
+    const [low, high] = robust.confidence.timingRange!;
+    expect(low).toBeLessThan(200); // sqrt(1000 · 0.005 · 5000) = 158
+    expect(high).toBeGreaterThan(300); // sqrt(1000 · 0.02 · 5000) = 316
+    expect(robust.confidence.statement).toMatch(/Timing noise alone moves the best batch between/);
+    // Its worst case over the three step-time scenarios is no worse than any power of two's.
+    const worst = (b: number) =>
+      Math.max(
+        ...[0.5, 1, 2].map((f) => {
+          const t0 = 0.01 * f;
+          const time = (x: number) => (1 + 1000 / x) * (t0 + x / 5000);
+          return time(b) / time(Math.sqrt(1000 * t0 * 5000));
+        }),
+      );
+    for (const b of [64, 128, 256, 512]) {
+      expect(worst(robust.batchSize)).toBeLessThanOrEqual(worst(b) + 1e-3);
+    }
+    expect(robust.confidence.batchRange![0]).toBeLessThanOrEqual(low);
+    expect(robust.confidence.batchRange![1]).toBeGreaterThanOrEqual(high);
+  });
+
   it('proposes a ramp toward --target-loss from B_noise fitted against the loss', () => {
     const noiseLossFit = {
       exponent: -2,
