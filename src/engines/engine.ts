@@ -185,6 +185,13 @@ export interface TrainingSession {
    * run that saw it is never resumed.
    */
   broken?(): string | undefined;
+  /**
+   * True when the peaks reported are a caching allocator's allocated bytes (PyTorch's
+   * max_memory_allocated on CUDA): the memory it reserves and fragments grows faster near the
+   * top, so the out-of-memory point sits below the line through the peaks (docs/analysis.md,
+   * Memory), and the memory search looks for it within the gap's prior range from the start.
+   */
+  cachingAllocator?(): boolean;
   /** Train `steps` optimizer steps at `batchSize`, moving the weights. */
   train(options: TrainOptions): Promise<TrainOutcome>;
   /** Gradients of k micro-batches at the current weights, without moving them. */

@@ -322,6 +322,52 @@ function batchAtBytes(fit: { fixedBytes: number; bytesPerExample: number }, byte
 }
 
 /**
+ * Candidate batches for an engine that declares a caching allocator (TrainingSession
+ * .cachingAllocator): from the bottom of the gap's prior range below the budget up to, not
+ * including, the line's ceiling, in geometric cells each within the tolerance. Binary outcomes over 2^k − 1 cells take k trials (docs/analysis.md,
+ * Memory): 3 trials for the 12% prior at the 2% tolerance, and the line's ceiling, an upper
+ * bound, is never run for nothing.
+ */
+function gapGrid(
+  fit: { fixedBytes: number; bytesPerExample: number },
+  budget: number,
+  top: number,
+  largestOk: number,
+  tolerance: number,
+): number[] {
+  const bottom = batchAtBytes(fit, (1 - ALLOCATOR_GAP_PRIOR) * budget);
+  if (!(bottom > largestOk) || !(top > bottom)) return [];
+  // Geometric cells, each exactly the tolerance: candidate i is top·(1 − tolerance)^(cells − i).
+  const cells = Math.max(1, Math.ceil(Math.log(bottom / top) / Math.log(1 - tolerance)));
+  const grid = Array.from({ length: cells }, (_, i) =>
+    Math.max(bottom, Math.ceil(top * (1 - tolerance) ** (cells - i))),
+  );
+  return [...new Set(grid)].filter((b) => b > largestOk && b < top);
+}
+
+/**
+ * Binary search for the largest candidate that fits: the candidate below the grid is taken to fit
+ * and the line's ceiling above it to fail, until they are neighbours. Stops early when a failure
+ * measures a peak over the budget (the line was wrong: the caller refits).
+ */
+async function bisectGrid(runner: TrialRunner, grid: readonly number[], budget: number) {
+  let lo = -1;
+  let hi = grid.length;
+  while (hi - lo > 1 && !runner.exhausted) {
+    // The upper half is the smaller when the two differ: small gaps are the common case.
+    const mid = Math.ceil((lo + hi) / 2);
+    const batch = grid[mid] ?? 0;
+    if (await runner.run(batch, 'allocator gap: prior range (memory space)')) {
+      lo = mid;
+      continue;
+    }
+    const failure = runner.failureAt(batch);
+    if (runner.stop || failure?.outcome !== 'oom' || (failure.peakBytes ?? 0) > budget) return;
+    hi = mid;
+  }
+}
+
+/**
  * Fit peak(B) = fixed + B·perExample on the two largest batches measured so far (peak memory is
  * the larger of affine regimes, so the points nearest the ceiling predict it best) and jump to
  * the predicted ceiling less the verify margin. Peak memory is convex in the batch, so the line
@@ -357,6 +403,7 @@ async function searchByModel(
   await runner.run(Math.min(cap, 16), 'fit point');
   let basis: MemoryCeilingBasis = 'oom-outcomes';
   let safeStepTaken = false;
+  let gapGridSearched = false;
   let modelJumps = 0;
   /** The bottom of the gap's prior range, below the first batch that failed within the budget. */
   let gapFloor: number | undefined;
@@ -374,7 +421,16 @@ async function searchByModel(
     const middle = Math.floor((low + Math.min(high, cap + 1)) / 2);
     if (!Number.isFinite(high)) {
       // Nothing failed: the predicted ceiling bounds the ceiling from above.
-      if (low >= predicted * (1 - tolerance)) return basis;
+      if (low >= Math.floor(predicted * (1 - tolerance))) return basis;
+      if (!gapGridSearched && !prediction.capped && session.cachingAllocator?.()) {
+        // A caching allocator runs out below the line: search the gap's prior range at once.
+        gapGridSearched = true;
+        const grid = gapGrid(fit, budget, predicted, low, tolerance);
+        if (grid.length >= 2) {
+          await bisectGrid(runner, grid, budget);
+          continue;
+        }
+      }
       let target = prediction.capped ? cap : Math.floor(predicted * (1 - margin));
       if (target <= low) target = Math.floor((low + predicted + 1) / 2);
       if (!safeStepTaken) {

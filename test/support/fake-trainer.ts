@@ -9,6 +9,7 @@
 //     [--stdout] [--step-delay-ms N] [--spawn-sleeper PIDFILE] [--invalid-line]
 //     [--misbehave-from BATCH] [--plan PATH] [--announce-plan] [--oom-exits] [--startup-ms N]
 //     [--real-time] [--launch-log PATH] [--ignore-batch N] [--no-peak] [--nan-norms]
+//     [--memory-kind KIND]
 //
 // Telemetry goes to --telemetry, else $BATCHWISE_TELEMETRY, else (or with --stdout) standard
 // output. --oom-above N: above batch N, an `oom` event and exit 1, or with --oom-message TEXT,
@@ -26,7 +27,8 @@
 // appends one JSON line per launch (pid, start time, seconds to the start event) and one per plan
 // item ({pid, item}), --ignore-batch
 // N runs batch N whatever was asked (from --misbehave-from), --no-peak writes no peakBytes,
-// --nan-norms writes NaN micro-batch norms.
+// --nan-norms writes NaN micro-batch norms, --memory-kind KIND writes memoryKind KIND in the
+// start event (cuda-allocated: the peaks are a caching allocator's, as on CUDA).
 
 import { spawn } from 'node:child_process';
 import { appendFileSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.05' },
     'oom-above': { type: 'string' },
     'oom-message': { type: 'string' },
+    'memory-kind': { type: 'string' },
     hang: { type: 'boolean', default: false },
     crash: { type: 'boolean', default: false },
     silent: { type: 'boolean', default: false },
@@ -143,6 +146,7 @@ emit({
   parameterCount: dimension,
   device: 'cpu',
   seed,
+  ...(values['memory-kind'] ? { memoryKind: values['memory-kind'] } : {}),
   ...(values.plan || values['announce-plan'] ? { protocol: { plan: 1 } } : {}),
 });
 if (values['launch-log']) {

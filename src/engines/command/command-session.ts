@@ -268,6 +268,7 @@ export class CommandSession implements TrainingSession {
   private disposed = false;
   /** Why the command's measurements cannot be trusted (it ran another batch than asked). */
   private untrusted: string | undefined;
+  private readonly memoryKind: string | undefined;
 
   constructor(
     private readonly runner: CommandRunner,
@@ -285,6 +286,7 @@ export class CommandSession implements TrainingSession {
       );
     }
     this.memoryBudgetBytes = memoryBudgetBytes;
+    this.memoryKind = start.memoryKind;
     this.engine = {
       name: 'command',
       backend: start.device ? `${start.framework} on ${start.device}` : start.framework,
@@ -316,6 +318,11 @@ export class CommandSession implements TrainingSession {
 
   broken(): string | undefined {
     return this.untrusted;
+  }
+
+  /** The start event's memoryKind says the peaks are CUDA's allocated bytes (docs/protocol.md). */
+  cachingAllocator(): boolean {
+    return this.memoryKind === 'cuda-allocated';
   }
 
   private checkBatch(batchSize: number): void {

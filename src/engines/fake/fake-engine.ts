@@ -60,6 +60,11 @@ export interface FakeEngineOptions {
    */
   readonly allocatorGap?: number;
   /**
+   * The session says its peaks are a caching allocator's allocated bytes, as the command engine
+   * does for memoryKind "cuda-allocated" (default false; the data option `cachingAllocator=1`).
+   */
+  readonly cachingAllocator?: boolean;
+  /**
    * Memory trials and training runs come back without `peakBytes` (those that fit, and those
    * over the budget), as from a script on a machine with no memory counter (default false; the
    * data option `omitPeakBytes=1`).
@@ -95,6 +100,7 @@ const DEFAULTS = {
   memoryBudgetBytes: 1024 ** 3,
   allocatorGap: 0,
   omitPeakBytes: false,
+  cachingAllocator: false,
 } as const;
 
 export interface FakeTruth extends LinearRegressionTruth {
@@ -135,6 +141,7 @@ export class FakeSession implements TrainingSession {
       ...(typeof timeoutAt === 'number' ? { timeoutAtBatchSize: timeoutAt } : {}),
       ...(typeof gap === 'number' ? { allocatorGap: gap } : {}),
       ...(dataOptions.omitPeakBytes === 1 ? { omitPeakBytes: true } : {}),
+      ...(dataOptions.cachingAllocator === 1 ? { cachingAllocator: true } : {}),
     };
     const allocatorGap = this.settings.allocatorGap;
     if (!(allocatorGap >= 0 && allocatorGap < 1)) {
@@ -301,6 +308,10 @@ export class FakeSession implements TrainingSession {
       step: this.stepCount,
       seconds: options.microBatches * this.stepSeconds(options.microBatchSize),
     };
+  }
+
+  cachingAllocator(): boolean {
+    return this.settings.cachingAllocator;
   }
 
   broken(): string | undefined {

@@ -87,4 +87,37 @@ describe('batchwise find --engine command with plans', () => {
       /no peak memory \(no memory counter\): the ceiling comes from out-of-memory outcomes/,
     );
   });
+
+  it('a script that declares a caching allocator gets its ceiling in at most 5 memory trials', async () => {
+    // Peaks on the line 32 MiB + 1 MiB/example: the line's ceiling under 432 MiB is 400, but
+    // the script runs out of memory above 374 (a 6% gap, as a CUDA caching allocator's).
+    const json = join(dir, 'caching.json');
+    const r = await batchwise(
+      'find',
+      '--engine',
+      'command',
+      '--cmd',
+      `${TRAINER} --plan {plan} --memory-kind cuda-allocated --oom-above 374`,
+      '--memory-budget',
+      '432MiB',
+      '--max-batch',
+      '4096',
+      '--noise-measurements',
+      '6',
+      '--noise-every',
+      '2',
+      '--json',
+      json,
+    );
+    expect(r.code).toBe(0);
+    const report = findReportSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
+    const { maxBatch } = report.memory;
+    expect(maxBatch).toBeLessThanOrEqual(374);
+    expect(maxBatch!).toBeGreaterThanOrEqual(0.98 * 374);
+    expect(report.memory.trials.length).toBeLessThanOrEqual(5);
+    expect(report.memory.trials.map((t) => t.reason).slice(2)).toContain(
+      'allocator gap: prior range (memory space)',
+    );
+    expect(report.memory.trials.some((t) => t.batchSize === 400)).toBe(false);
+  });
 });
