@@ -21,7 +21,33 @@ export interface WorkloadSpec {
   readonly modelOptions?: Readonly<Record<string, number>>;
   /** Data options by name (e.g. examples, labelNoise, sequenceLength). */
   readonly dataOptions?: Readonly<Record<string, number | string>>;
+  /**
+   * Held-out examples for `evaluate()` (a sweep): a seeded fraction of the data, or a file of
+   * its own. The session then trains on the rest only, and `datasetSize` counts the rest.
+   */
+  readonly validation?: ValidationSpec;
 }
+
+export interface ValidationSpec {
+  /** This fraction of the data, drawn with `seed`, is held out (0 < fraction < 1). */
+  readonly fraction?: number;
+  /** A separate validation file in the training data's format (instead of a fraction). */
+  readonly data?: string;
+  /** The split's seed: one split for every trial of a sweep, whatever their own seeds. */
+  readonly seed: number;
+}
+
+/** The held-out evaluation of the current weights. */
+export interface Evaluation {
+  /** Mean loss over the validation examples (the training loss's definition). */
+  readonly loss: number;
+  /** Fraction of validation targets predicted right (classes, or next tokens); absent for regression. */
+  readonly accuracy?: number;
+  readonly examples: number;
+  readonly seconds: number;
+}
+
+export type EvaluateOutcome = ({ readonly kind: 'ok' } & Evaluation) | TrialFailure;
 
 export interface EngineInfo {
   /** 'tfjs', 'command', 'fake'. */
@@ -198,6 +224,12 @@ export interface TrainingSession {
   gradientNorms(options: GradientNormsOptions): Promise<GradientNormsOutcome>;
   /** Peak bytes of one full training step at `batchSize`. */
   measureMemory(options: MemoryOptions): Promise<MemoryOutcome>;
+  /**
+   * The current weights on the held-out examples of `WorkloadSpec.validation`, without moving
+   * them. Present on engines that hold out data (TF.js, fake); a session opened without
+   * `validation` returns an `error` outcome saying so.
+   */
+  evaluate?(options?: { readonly signal?: AbortSignal | undefined }): Promise<EvaluateOutcome>;
   /**
    * Optional, for engines whose training steps report their micro-batch norms anyway (a user's
    * command with accumulation or data parallelism): one training run from the initial weights
