@@ -57,3 +57,8 @@ export function defined<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`internal error: ${what} is missing`);
   return value;
 }
+
+/** The first line of any thrown value's message: what a one-line outcome or error shows. */
+export function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ?? '';
+}
