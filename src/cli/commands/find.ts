@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
-import type { FindSettings } from '../../find/find-settings.js';
+import { type FindSettings, findSettingsSchema } from '../../find/find-settings.js';
 import { planResume, type ResumePlan } from '../../find/resume.js';
 import { type FindOutcome, runFind } from '../../find/run-find.js';
 import { findReportToJson } from '../../report/find-report.js';
@@ -13,10 +13,10 @@ import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
 import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
-import { addSettingFlags, givenWorkloadFlags, settingsFromFlags } from '../find-flags.js';
 import { createProgress } from '../find-progress.js';
 import { renderFindSummary } from '../find-summary.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
+import { settingFlags } from '../setting-flags.js';
 
 interface OutputFlags {
   json?: string;
@@ -29,6 +29,8 @@ interface OutputFlags {
   /** true: the newest unfinished run; a string: that run. */
   resume?: string | true;
 }
+
+const FIND_FLAGS = settingFlags(findSettingsSchema);
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
@@ -46,7 +48,7 @@ export function registerFindCommand(program: Command, io: Io): void {
     .description(
       'measure memory, throughput and gradient noise, then recommend a batch size (the default command)',
     );
-  addSettingFlags(command)
+  FIND_FLAGS.add(command)
     .option('--json <file>', 'write the full report as JSON (- for standard output)')
     .option('--markdown <file>', 'write the report as Markdown')
     .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
@@ -82,11 +84,11 @@ function inputsOf(settings: FindSettings, storePath: string | undefined): InputP
 
 async function findCommand(flags: OutputFlags, command: Command, io: Io): Promise<number> {
   const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
-  const settings = settingsFromFlags(command);
+  const settings = FIND_FLAGS.parse(command);
   if (flags.resume !== undefined) {
     if (storePath === undefined)
       throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
-    const given = givenWorkloadFlags(command);
+    const given = FIND_FLAGS.givenWorkloadFlags(command);
     if (given.length > 0) {
       throw new BatchwiseError(
         'invalid-option',
