@@ -4,6 +4,7 @@
 
 import { BatchwiseError } from '../errors.js';
 import type { PriorMeasurements } from '../probes/find-probes.js';
+import { runKind } from '../store/run-kind.js';
 import type { RunStore, StoredRun } from '../store/run-store.js';
 import { findEvents, priorMeasurements } from './find-history.js';
 import { type ResolvedFindConfig, resolvedFindConfigSchema } from './resolve-config.js';
@@ -16,7 +17,10 @@ export interface ResumePlan {
 
 /** The run to resume (the given one, or the newest unfinished) with what it had measured. */
 export function planResume(store: RunStore, runRef: string | undefined): ResumePlan {
-  const run = runRef !== undefined ? store.getRun(runRef) : store.latestResumable();
+  const run =
+    runRef !== undefined
+      ? store.getRun(runRef)
+      : store.latestResumable((r) => runKind(r) === 'find');
   if (!run) {
     throw new BatchwiseError(
       'invalid-argument',
@@ -33,6 +37,12 @@ export function planResume(store: RunStore, runRef: string | undefined): ResumeP
     throw new BatchwiseError(
       'invalid-argument',
       `run ${run.id} failed, so it is not resumed: its measurements may come from a broken engine (batchwise show ${run.id} says why); start a new run`,
+    );
+  }
+  if (runKind(run) !== 'find') {
+    throw new BatchwiseError(
+      'invalid-argument',
+      `run ${run.id} is a sweep: continue it with batchwise sweep --resume ${run.id}`,
     );
   }
   const config = resolvedFindConfigSchema.safeParse(run.options);

@@ -26,7 +26,20 @@ async function defaultDataFor(
   );
 }
 
-export async function workloadSpecOf(settings: FindSettings): Promise<WorkloadSpec> {
+export async function workloadSpecOf(
+  settings: Pick<
+    FindSettings,
+    | 'model'
+    | 'data'
+    | 'engine'
+    | 'label'
+    | 'optimizer'
+    | 'learningRate'
+    | 'seed'
+    | 'modelOptions'
+    | 'dataOptions'
+  >,
+): Promise<WorkloadSpec> {
   const defaults =
     settings.data === undefined && settings.engine === 'tfjs'
       ? await defaultDataFor(settings.model)

@@ -570,14 +570,15 @@ export class RunStore {
   }
 
   /** The newest run that did not end: interrupted, or still 'running' after a kill. */
-  latestResumable(): StoredRun | undefined {
+  /** The newest run that stopped early (running or interrupted), of those `accept` takes. */
+  latestResumable(accept: (run: StoredRun) => boolean = () => true): StoredRun | undefined {
     return this.guard(() => {
-      const row = this.db
+      const rows = this.db
         .prepare(
-          "SELECT * FROM runs WHERE status IN ('running', 'interrupted') ORDER BY created DESC, id DESC LIMIT 1",
+          "SELECT * FROM runs WHERE status IN ('running', 'interrupted') ORDER BY created DESC, id DESC",
         )
-        .get() as RunRow | undefined;
-      return row ? runOf(row) : undefined;
+        .all() as RunRow[];
+      return rows.map(runOf).find(accept);
     });
   }
 

@@ -15,6 +15,7 @@ import { findReportToMarkdown } from '../../report/markdown-report.js';
 import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
 import { createProgress } from '../find-progress.js';
 import { renderFindSummary } from '../find-summary.js';
+import { withInterrupt } from '../interrupt.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
 import { settingFlags } from '../setting-flags.js';
 
@@ -107,26 +108,30 @@ async function findCommand(flags: OutputFlags, command: Command, io: Io): Promis
     checkOutputPaths(outputs, inputsOf(resume?.config.settings ?? settings, storePath));
     // With --json - standard output carries the JSON alone; people read standard error.
     const human = jsonToStdout ? io.stderr : io.stdout;
-    const outcome = await withInterrupt(io, (signal) => {
-      const progress = createProgress(io.stderr, !flags.quiet);
-      return runFind({
-        settings,
-        ...(store ? { store } : {}),
-        ...(resume ? { resume } : {}),
-        command: process.argv.slice(2),
-        signal,
-        onEvent: progress,
-        onStored: (runId) => {
-          if (flags.quiet || !store) return;
-          const reused = resume
-            ? ` (reusing ${resume.prior.memoryTrials.length} memory trial(s) and ${resume.prior.throughputPoints.length} throughput point(s))`
-            : '';
-          io.stderr.write(
-            `batchwise: ${resume ? 'resuming' : 'storing'} run ${runId} in ${store.path}${reused}\n`,
-          );
-        },
-      }).finally(() => progress.done());
-    });
+    const outcome = await withInterrupt(
+      io,
+      'finishing the current step, then writing what was measured',
+      (signal) => {
+        const progress = createProgress(io.stderr, !flags.quiet);
+        return runFind({
+          settings,
+          ...(store ? { store } : {}),
+          ...(resume ? { resume } : {}),
+          command: process.argv.slice(2),
+          signal,
+          onEvent: progress,
+          onStored: (runId) => {
+            if (flags.quiet || !store) return;
+            const reused = resume
+              ? ` (reusing ${resume.prior.memoryTrials.length} memory trial(s) and ${resume.prior.throughputPoints.length} throughput point(s))`
+              : '';
+            io.stderr.write(
+              `batchwise: ${resume ? 'resuming' : 'storing'} run ${runId} in ${store.path}${reused}\n`,
+            );
+          },
+        }).finally(() => progress.done());
+      },
+    );
     const { report } = outcome;
     // The summary first: an output that fails to write must not hide the result.
     if (flags.quiet) {
@@ -172,30 +177,5 @@ async function writeOutputs(
           ? findReportToMarkdown
           : findReportToHtml;
     writeOutput(output, render(report), io.stdout);
-  }
-}
-
-/**
- * Runs `work` with a signal that Ctrl-C (or SIGTERM) aborts: the job finishes the current step and
- * reports what it measured. A second Ctrl-C quits at once.
- */
-async function withInterrupt<T>(io: Io, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    io.stderr.write(
-      '\ninterrupted: finishing the current step, then writing what was measured (Ctrl-C again to quit now)\n',
-    );
-    controller.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  process.on('SIGTERM', onInterrupt);
-  try {
-    return await work(controller.signal);
-  } finally {
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
   }
 }

@@ -1,0 +1,145 @@
+// `batchwise sweep`: the command line of the sweep job (src/sweep/run-sweep.ts). Its flags come
+// from the sweep settings schema; this file adds the output and store flags, checks the output
+// paths before anything trains, turns Ctrl-C into the job's signal, prints each trial as it ends
+// and the summary, and picks the exit code.
+
+import type { Command } from 'commander';
+import { BatchwiseError } from '../../errors.js';
+import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
+import { runSweep, type SweepResumePlan, planSweepResume } from '../../sweep/run-sweep.js';
+import { sweepReportToHtml } from '../../sweep/sweep-html.js';
+import { sweepReportToJson, sweepReportToMarkdown } from '../../sweep/sweep-markdown.js';
+import { sweepSettingsSchema } from '../../sweep/sweep-settings.js';
+import { withInterrupt } from '../interrupt.js';
+import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
+import { settingFlags } from '../setting-flags.js';
+import { renderSweepSummary, renderTrialLine } from '../sweep-summary.js';
+
+const SWEEP_FLAGS = settingFlags(sweepSettingsSchema);
+
+interface OutputFlags {
+  json?: string;
+  markdown?: string;
+  html?: string;
+  quiet?: boolean;
+  store?: string | false;
+  resume?: string | true;
+}
+
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+
+const EXAMPLES = `
+Examples:
+  $ batchwise find --model mlp --data fashion-mnist --json find.json
+  $ batchwise sweep --from-report find.json --target-metric accuracy>=0.85 --html sweep.html
+  $ batchwise sweep --model mlp --data fashion-mnist --batches 16,64,256 --target-loss 0.5 --repeats 2
+  $ batchwise sweep --resume`;
+
+export function registerSweepCommand(program: Command, io: Io): void {
+  const command = program
+    .command('sweep')
+    .description(
+      'train to a target at several batch sizes (in parallel processes) to check a recommendation: steps, examples and time to the target, measured B_crit, generalisation',
+    );
+  SWEEP_FLAGS.add(command)
+    .option('--json <file>', 'write the full report as JSON (- for standard output)')
+    .option('--markdown <file>', 'write the report as Markdown')
+    .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
+    .option('--quiet', 'no progress; print only the summary line')
+    .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
+    .option('--no-store', 'do not store the sweep')
+    .option(
+      '--resume [run]',
+      'continue an interrupted sweep: trials that finished are kept, the others trained again (default: the newest unfinished sweep)',
+    )
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: OutputFlags, self: Command) => {
+      process.exitCode = await sweepCommand(flags, self, io);
+    });
+}
+
+function outputsOf(flags: OutputFlags): OutputPath[] {
+  const outputs: OutputPath[] = [];
+  if (flags.json !== undefined)
+    outputs.push({ flag: '--json', path: flags.json, stdoutAllowed: true });
+  if (flags.markdown !== undefined) outputs.push({ flag: '--markdown', path: flags.markdown });
+  if (flags.html !== undefined) outputs.push({ flag: '--html', path: flags.html });
+  return outputs;
+}
+
+async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promise<number> {
+  const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
+  const settings = SWEEP_FLAGS.parse(command);
+  if (flags.resume !== undefined) {
+    if (storePath === undefined)
+      throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
+    const given = SWEEP_FLAGS.givenWorkloadFlags(command);
+    if (given.length > 0) {
+      throw new BatchwiseError(
+        'invalid-option',
+        `--resume continues a stored sweep with its own workload and settings; drop ${given.join(', ')}`,
+      );
+    }
+  }
+  const outputs = outputsOf(flags);
+  const human = flags.json === '-' ? io.stderr : io.stdout;
+  const store = storePath !== undefined ? RunStore.open(storePath) : undefined;
+  try {
+    let resume: SweepResumePlan | undefined;
+    if (flags.resume !== undefined && store) {
+      resume = planSweepResume(store, flags.resume === true ? undefined : flags.resume);
+    }
+    const used = resume?.config.settings ?? settings;
+    const inputs: InputPath[] = [{ flag: '--model', path: used.model }];
+    if (used.data !== undefined) inputs.push({ flag: '--data', path: used.data });
+    if (used.fromReport !== undefined)
+      inputs.push({ flag: '--from-report', path: used.fromReport });
+    if (storePath !== undefined) inputs.push({ flag: '--store', path: storePath });
+    checkOutputPaths(outputs, inputs);
+    const progress = flags.quiet ? undefined : io.stderr;
+    let finished = 0;
+    let total = 0;
+    const outcome = await withInterrupt(
+      io,
+      'stopping the running trials, then writing what finished',
+      (signal) =>
+        runSweep({
+          settings,
+          ...(store ? { store } : {}),
+          ...(resume ? { resume } : {}),
+          command: process.argv.slice(2),
+          signal,
+          onStored: (runId) => {
+            progress?.write(
+              `batchwise: ${resume ? 'resuming' : 'storing'} sweep ${runId} in ${store?.path}\n`,
+            );
+          },
+          onConfig: (config, pending) => {
+            total = pending;
+            progress?.write(
+              `batchwise: ${pending} trial(s) of batch ${config.batches.join(', ')}, ${config.settings.workers} at a time\n`,
+            );
+          },
+          onEvent: (event) => {
+            if (event.type !== 'trial-end') return;
+            finished++;
+            progress?.write(`${renderTrialLine(event, finished, total)}\n`);
+          },
+        }),
+    );
+    const { report } = outcome;
+    human.write(renderSweepSummary(report, { quiet: flags.quiet === true }));
+    for (const output of outputs) {
+      const render =
+        output.flag === '--json'
+          ? sweepReportToJson
+          : output.flag === '--markdown'
+            ? sweepReportToMarkdown
+            : sweepReportToHtml;
+      writeOutput(output, render(report), io.stdout);
+    }
+    return outcome.kind === 'interrupted' ? 130 : 0;
+  } finally {
+    store?.close();
+  }
+}

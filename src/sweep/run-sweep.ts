@@ -1,0 +1,232 @@
+// The sweep job: resolves what to train (find's report, the batches, the learning rates, the
+// target), keeps the run in the store (claimed, every trial event committed as it arrives), runs
+// the trials in worker processes, and builds the report from what finished. A resumed sweep
+// reruns only the trials that did not end. No terminal I/O: events out, a tagged outcome back;
+// src/cli/commands/sweep.ts prints.
+
+import { readFileSync } from 'node:fs';
+import type { WorkloadSpec } from '../engines/engine.js';
+import { loadEngine } from '../engines/registry.js';
+import { BatchwiseError, errorMessage } from '../errors.js';
+import { workloadSpecOf } from '../find/workload-spec.js';
+import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
+import type { RunStore, StoredRun } from '../store/run-store.js';
+import { runKind } from '../store/run-kind.js';
+import { VERSION } from '../version.js';
+import { basisOf, planTrials } from './plan-trials.js';
+import {
+  finishedTrials,
+  type SweepConfig,
+  sweepConfigSchema,
+  TRIAL_EVENT_KIND,
+  trialEventsOf,
+} from './sweep-config.js';
+import { buildSweepReport, type SweepReport } from './sweep-report.js';
+import { type SweepSettings, targetOf } from './sweep-settings.js';
+import type { TrialEvent } from './trial-events.js';
+import { runTrials } from './worker-pool.js';
+
+export interface SweepResumePlan {
+  readonly run: StoredRun;
+  readonly config: SweepConfig;
+  /** Events of the trials so far (the finished ones are not run again). */
+  readonly events: readonly TrialEvent[];
+}
+
+export interface SweepJob {
+  readonly settings: SweepSettings;
+  readonly command: readonly string[];
+  readonly store?: RunStore;
+  readonly resume?: SweepResumePlan;
+  readonly signal?: AbortSignal;
+  /** The resolved configuration, once, before any trial runs. */
+  readonly onConfig?: (config: SweepConfig, pending: number) => void;
+  /** Every trial event as it arrives (and is stored). */
+  readonly onEvent?: (event: TrialEvent) => void;
+  readonly onStored?: (runId: string) => void;
+}
+
+export type SweepOutcome = {
+  readonly kind: 'complete' | 'interrupted';
+  readonly report: SweepReport;
+  readonly runId?: string;
+};
+
+/** The stored sweep to resume (the given one, or the newest unfinished sweep). */
+export function planSweepResume(store: RunStore, runRef: string | undefined): SweepResumePlan {
+  const run =
+    runRef !== undefined
+      ? store.getRun(runRef)
+      : store.latestResumable((r) => runKind(r) === 'sweep');
+  if (!run) {
+    throw new BatchwiseError(
+      'invalid-argument',
+      `no interrupted sweep to resume in ${store.path} (batchwise runs lists the runs)`,
+    );
+  }
+  if (runKind(run) !== 'sweep') {
+    throw new BatchwiseError(
+      'invalid-argument',
+      `run ${run.id} is a find run: continue it with batchwise find --resume ${run.id}`,
+    );
+  }
+  if (run.status === 'complete' || run.status === 'failed') {
+    throw new BatchwiseError(
+      'invalid-argument',
+      run.status === 'complete'
+        ? `sweep ${run.id} is complete; nothing to resume (batchwise show ${run.id} prints it)`
+        : `sweep ${run.id} failed before its trials could finish (batchwise show ${run.id} says why); start a new sweep`,
+    );
+  }
+  const config = sweepConfigSchema.safeParse(run.options);
+  if (!config.success) {
+    throw new BatchwiseError(
+      'invalid-data',
+      `sweep ${run.id} in ${store.path} has no settings this batchwise reads (stored by another version?); it cannot be resumed`,
+    );
+  }
+  return { run, config: config.data, events: trialEventsOf(store.events(run.id)) };
+}
+
+function readFindReport(path: string): FindReport {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new BatchwiseError('invalid-option', `--from-report ${path}: ${errorMessage(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new BatchwiseError(
+      'invalid-data',
+      `--from-report ${path} is not JSON: give the file that batchwise find --json wrote`,
+    );
+  }
+  const parsed = findReportSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new BatchwiseError(
+      'invalid-data',
+      `--from-report ${path} is not a batchwise find report (${parsed.error.issues[0]?.path.join('.') || 'its shape'} does not match): give the file that batchwise find --json wrote`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The workload each trial trains, with its held-out data (the built-in engines only). */
+async function sweepWorkload(settings: SweepSettings): Promise<WorkloadSpec> {
+  const spec = await workloadSpecOf(settings);
+  if (settings.engine === 'command') return spec;
+  return {
+    ...spec,
+    validation: {
+      ...(settings.validationData !== undefined
+        ? { data: settings.validationData }
+        : { fraction: settings.validationSplit }),
+      seed: settings.seed,
+    },
+  };
+}
+
+/** Opens the workload once to learn the training set's size (and to fail early on bad input). */
+async function trainingSizeOf(settings: SweepSettings, workload: WorkloadSpec): Promise<number> {
+  const engine = await loadEngine(settings);
+  const session = await engine.open(workload, {
+    backend: settings.backend,
+    ...(settings.memoryBudgetBytes !== undefined
+      ? { memoryBudgetBytes: settings.memoryBudgetBytes }
+      : {}),
+  });
+  try {
+    return session.workload.datasetSize;
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** Resolves what a new sweep trains. */
+export async function resolveSweep(settings: SweepSettings): Promise<SweepConfig> {
+  const report = settings.fromReport !== undefined ? readFindReport(settings.fromReport) : undefined;
+  const basis = basisOf(settings, report);
+  const target =
+    targetOf(settings) ??
+    (basis.targetLoss !== undefined ? { kind: 'loss' as const, value: basis.targetLoss } : undefined);
+  if (!target) {
+    throw new BatchwiseError(
+      'invalid-option',
+      'a sweep trains to a target: give --target-loss X, --target-metric accuracy>=X or --examples N',
+    );
+  }
+  const workload = await sweepWorkload(settings);
+  const trainingSize = await trainingSizeOf(settings, workload);
+  const plan = planTrials({ settings, basis, target, workload, trainingSize });
+  return {
+    kind: 'sweep',
+    settings,
+    basis,
+    ...(settings.fromReport !== undefined ? { fromReport: settings.fromReport } : {}),
+    batches: [...plan.batches],
+    rule: plan.rule,
+    baseRule: plan.baseRule,
+    target,
+    trials: [...plan.trials],
+    trainingSize,
+    notes: [...plan.notes],
+  };
+}
+
+export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
+  const { store, resume } = job;
+  if (store && resume) store.claimRun(resume.run.id);
+  let runId = resume?.run.id;
+  let ended = false;
+  try {
+    const config = resume ? resume.config : await resolveSweep(job.settings);
+    const command = resume ? [...resume.run.command] : [...job.command];
+    const events: TrialEvent[] = resume
+      ? // A resumed trial starts over: the events of its aborted attempt are dropped.
+        resume.events.filter((e) => finishedTrials(resume.events).has(e.id))
+      : [];
+    const done = finishedTrials(events);
+    const pending = config.trials.filter((t) => !done.has(t.id));
+    if (store && runId === undefined) {
+      runId = store.createRun({ command, options: config, spec: config.trials[0]?.workload ?? {} });
+    } else if (store && runId !== undefined) {
+      store.setStatus(runId, 'running');
+    }
+    if (store && runId !== undefined) job.onStored?.(runId);
+    job.onConfig?.(config, pending.length);
+    await runTrials(pending, {
+      workers: config.settings.workers,
+      signal: job.signal,
+      onEvent: (event) => {
+        if (store && runId !== undefined) store.appendEvent(runId, TRIAL_EVENT_KIND, event);
+        events.push(event);
+        job.onEvent?.(event);
+      },
+    });
+    const interrupted =
+      job.signal?.aborted === true ||
+      config.trials.some((t) => !finishedTrials(events).has(t.id));
+    const report = buildSweepReport({
+      config,
+      events,
+      command,
+      status: interrupted ? 'interrupted' : 'complete',
+      createdAt: new Date().toISOString(),
+      version: VERSION,
+      ...(resume ? { resumedFrom: resume.run.id, reused: done.size } : {}),
+    });
+    if (store && runId !== undefined) {
+      store.setStatus(runId, report.status, JSON.parse(JSON.stringify(report)));
+      ended = true;
+    }
+    return { kind: report.status, report, ...(runId !== undefined ? { runId } : {}) };
+  } catch (error) {
+    if (store && runId !== undefined && !ended) store.setStatus(runId, 'failed');
+    throw error;
+  } finally {
+    if (store && runId !== undefined) store.releaseRun(runId);
+  }
+}
