@@ -12,6 +12,7 @@ import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSweepCommand } from './commands/sweep.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(terminalText(text)) })
     .exitOverride();
   registerFindCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  registerSweepCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerPlanCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerAnalyzeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr });

@@ -1,6 +1,7 @@
 // Placeholder replaced by the command trial runner (merged from its branch).
-import type { TrialEnd } from './trial-events.js';
+
 import type { TrialSink } from './run-trial.js';
+import type { TrialEnd } from './trial-events.js';
 import type { TrialSpec } from './trial-spec.js';
 
 export async function runCommandTrial(

@@ -10,8 +10,8 @@ import { loadEngine } from '../engines/registry.js';
 import { BatchwiseError, errorMessage } from '../errors.js';
 import { workloadSpecOf } from '../find/workload-spec.js';
 import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
-import type { RunStore, StoredRun } from '../store/run-store.js';
 import { runKind } from '../store/run-kind.js';
+import type { RunStore, StoredRun } from '../store/run-store.js';
 import { VERSION } from '../version.js';
 import { basisOf, planTrials } from './plan-trials.js';
 import {
@@ -147,11 +147,14 @@ async function trainingSizeOf(settings: SweepSettings, workload: WorkloadSpec): 
 
 /** Resolves what a new sweep trains. */
 export async function resolveSweep(settings: SweepSettings): Promise<SweepConfig> {
-  const report = settings.fromReport !== undefined ? readFindReport(settings.fromReport) : undefined;
+  const report =
+    settings.fromReport !== undefined ? readFindReport(settings.fromReport) : undefined;
   const basis = basisOf(settings, report);
   const target =
     targetOf(settings) ??
-    (basis.targetLoss !== undefined ? { kind: 'loss' as const, value: basis.targetLoss } : undefined);
+    (basis.targetLoss !== undefined
+      ? { kind: 'loss' as const, value: basis.targetLoss }
+      : undefined);
   if (!target) {
     throw new BatchwiseError(
       'invalid-option',
@@ -207,8 +210,7 @@ export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
       },
     });
     const interrupted =
-      job.signal?.aborted === true ||
-      config.trials.some((t) => !finishedTrials(events).has(t.id));
+      job.signal?.aborted === true || config.trials.some((t) => !finishedTrials(events).has(t.id));
     const report = buildSweepReport({
       config,
       events,

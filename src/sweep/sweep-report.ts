@@ -3,10 +3,10 @@
 // it, the HTML report and the dashboard parse it.
 
 import { z } from 'zod';
+import { analyseSweep, sweepAnalysisSchema } from './sweep-analysis.js';
 import { sweepBasisSchema, sweepConfigSchema } from './sweep-config.js';
 import { TRIAL_OUTCOMES, type TrialEnd, type TrialEval, type TrialEvent } from './trial-events.js';
 import { trialTargetSchema } from './trial-spec.js';
-import { analyseSweep, sweepAnalysisSchema } from './sweep-analysis.js';
 
 export const SWEEP_REPORT_SCHEMA_VERSION = 1;
 
@@ -102,9 +102,7 @@ export function buildSweepReport(input: SweepReportInput): SweepReport {
   for (const spec of config.trials) {
     const end = ends.get(spec.id);
     if (!end) continue;
-    const evals = input.events.filter(
-      (e): e is TrialEval => e.type === 'eval' && e.id === spec.id,
-    );
+    const evals = input.events.filter((e): e is TrialEval => e.type === 'eval' && e.id === spec.id);
     const { type: _type, id: _id, ...result } = end;
     trials.push({
       id: spec.id,

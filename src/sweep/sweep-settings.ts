@@ -78,7 +78,7 @@ export const sweepSettingsSchema = z
       sweep({
         flag: '--from-report',
         value: '<find.json>',
-        help: "a find report (--json): its recommendation, learning rate, noise scale and memory ceiling",
+        help: 'a find report (--json): its recommendation, learning rate, noise scale and memory ceiling',
       }),
     ),
     targetLoss: flag(

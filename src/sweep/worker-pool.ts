@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type TrialEnd, type TrialEvent, parseTrialEvent } from './trial-events.js';
+import { parseTrialEvent, type TrialEnd, type TrialEvent } from './trial-events.js';
 import type { TrialSpec } from './trial-spec.js';
 
 export interface PoolOptions {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
 import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
-import { runSweep, type SweepResumePlan, planSweepResume } from '../../sweep/run-sweep.js';
+import { planSweepResume, runSweep, type SweepResumePlan } from '../../sweep/run-sweep.js';
 import { sweepReportToHtml } from '../../sweep/sweep-html.js';
 import { sweepReportToJson, sweepReportToMarkdown } from '../../sweep/sweep-markdown.js';
 import { sweepSettingsSchema } from '../../sweep/sweep-settings.js';
