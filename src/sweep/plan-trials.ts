@@ -145,6 +145,11 @@ export function planTrials(input: {
       `no batch size fits the ${trainingSize} training examples (asked for ${wanted.join(', ')})`,
     );
   }
+  if (settings.workers > 1) {
+    notes.push(
+      `${settings.workers} trials ran at once: their steps' times include each other's load, so compare times to the target between batches with care (steps and examples are unaffected; --workers 1 times each trial alone)`,
+    );
+  }
   const baseRule = baseRuleOf(settings, basis);
   const rule = settings.lrRule ?? baseRule;
   const factors = rule === 'tuned' ? settings.tunedFactors : [1];

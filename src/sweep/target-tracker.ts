@@ -33,6 +33,7 @@ export class TargetTracker {
   private steps = 0;
   private examples = 0;
   private seconds = 0;
+  private readonly stepSeconds: number[] = [];
   private readonly recent: number[] = [];
   /** Losses since the last evaluation (their mean is the eval's training loss). */
   private sinceEval: number[] = [];
@@ -50,6 +51,7 @@ export class TargetTracker {
     this.steps++;
     this.examples += record.batchSize;
     this.seconds += record.seconds;
+    this.stepSeconds.push(record.seconds);
     this.sinceEval.push(record.loss);
     if (!Number.isFinite(record.loss)) {
       return { kind: 'diverged', message: `the loss became ${record.loss} at step ${this.steps}` };
@@ -134,8 +136,19 @@ export class TargetTracker {
     };
   }
 
+  /**
+   * Seconds to the target are the steps times the median step time so far: the steady-state time
+   * S(B)·t(B) that find predicts, robust to the first steps' compilation and to a moment of
+   * contention, which would otherwise decide between batches that need few steps.
+   */
   private markReached(): void {
-    this.reachedAt = { steps: this.steps, examples: this.examples, seconds: this.seconds };
+    const sorted = [...this.stepSeconds].sort((a, b) => a - b);
+    const middle = sorted.length / 2;
+    const median =
+      sorted.length % 2 === 1
+        ? (sorted[Math.floor(middle)] ?? 0)
+        : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+    this.reachedAt = { steps: this.steps, examples: this.examples, seconds: this.steps * median };
   }
 
   private budgetVerdict(): TrackerVerdict {

@@ -58,8 +58,9 @@ export const trialEndSchema = z.object({
   /** Where the target was first met (reached only). */
   stepsToTarget: z.number().int().positive().optional(),
   examplesToTarget: z.number().int().positive().optional(),
+  /** Steps to the target × the median step time: steady-state training time (no compilation). */
   secondsToTarget: finite.optional(),
-  /** Where the trial stopped. */
+  /** Where the trial stopped; seconds: the steps' own times summed. */
   steps: z.number().int().nonnegative(),
   examples: z.number().int().nonnegative(),
   seconds: finite,

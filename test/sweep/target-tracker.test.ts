@@ -25,7 +25,10 @@ describe('target tracker', () => {
   it('a loss target is met by the mean of the last smoothing steps, not one lucky step', () => {
     const t = new TargetTracker(spec({ kind: 'loss', value: 1 }));
     const losses = [3, 0.5, 2, 1.2, 1, 0.8];
-    const verdicts = losses.map((loss) => t.step({ batchSize: 10, seconds: 0.1, loss }).kind);
+    // The first step compiles (1 s); the time to the target is 6 steps × the median step time.
+    const verdicts = losses.map(
+      (loss, i) => t.step({ batchSize: 10, seconds: i === 0 ? 1 : 0.1, loss }).kind,
+    );
     // means of 3: (3,.5,2)=1.83 (.5,2,1.2)=1.23 (2,1.2,1)=1.4 (1.2,1,.8)=1.0
     expect(verdicts).toEqual([
       'continue',
@@ -38,6 +41,7 @@ describe('target tracker', () => {
     const end = t.end('reached');
     expect(end).toMatchObject({ stepsToTarget: 6, examplesToTarget: 60, steps: 6 });
     expect(end.secondsToTarget).toBeCloseTo(0.6, 12);
+    expect(end.seconds).toBeCloseTo(1.5, 12);
   });
 
   it('a metric target is met at an evaluation; the eval carries the mean training loss', () => {
