@@ -155,3 +155,14 @@ export function checkWorkloadSettings(
     context.addIssue({ ...COMPLETE, path: ['fakeStepDelayMs'], message: 'needs --engine fake' });
   }
 }
+
+/** The workload and engine settings of any settings object (to hand them to another job). */
+export function workloadSettingsOf<
+  T extends { [K in keyof typeof workloadSettingsShape]?: unknown },
+>(settings: T): Partial<Record<keyof typeof workloadSettingsShape, unknown>> {
+  const out: Partial<Record<keyof typeof workloadSettingsShape, unknown>> = {};
+  for (const key of Object.keys(workloadSettingsShape) as (keyof typeof workloadSettingsShape)[]) {
+    if (settings[key] !== undefined) out[key] = settings[key];
+  }
+  return out;
+}

@@ -68,7 +68,7 @@ export function autoBatches(basis: SweepBasis, trainingSize: number): number[] {
   if (recommended === undefined) {
     throw new BatchwiseError(
       'invalid-option',
-      '--batches auto needs --from-report with a recommendation (run `batchwise find --json find.json` first), or give --batches 16,32,64',
+      '--batches auto needs a recommendation to center on, and the find report has none; give --batches 16,32,64',
     );
   }
   const ceiling = Math.min(basis.memoryMaxBatch ?? trainingSize, trainingSize);

@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
 import type { WorkloadSpec } from '../engines/engine.js';
 import { loadEngine } from '../engines/registry.js';
 import { BatchwiseError, errorMessage } from '../errors.js';
+import { findSettingsSchema } from '../find/find-settings.js';
+import { runFind } from '../find/run-find.js';
 import { workloadSpecOf } from '../find/workload-spec.js';
 import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
+import { workloadSettingsOf } from '../settings/workload-settings.js';
 import { runKind } from '../store/run-kind.js';
 import type { RunStore, StoredRun } from '../store/run-store.js';
 import { VERSION } from '../version.js';
@@ -34,6 +37,11 @@ export interface SweepResumePlan {
 }
 
 export interface SweepJob {
+  /**
+   * With `--batches auto` and no report, the sweep runs find first on the same workload (stored
+   * like any find run): this is told when it starts and what it recommended.
+   */
+  readonly onFind?: (phase: 'start' | 'done', report?: FindReport) => void;
   readonly settings: SweepSettings;
   readonly command: readonly string[];
   readonly store?: RunStore;
@@ -145,10 +153,41 @@ async function trainingSizeOf(settings: SweepSettings, workload: WorkloadSpec): 
   }
 }
 
+/**
+ * find on the sweep's workload, with find's defaults for everything else (and the sweep's loss
+ * target): what `--batches auto` rests on when no report is given.
+ */
+async function findFirst(job: SweepJob): Promise<FindReport> {
+  job.onFind?.('start');
+  const settings = findSettingsSchema.parse({
+    ...workloadSettingsOf(job.settings),
+    ...(job.settings.targetLoss !== undefined ? { targetLoss: job.settings.targetLoss } : {}),
+  });
+  const outcome = await runFind({
+    settings,
+    command: ['find', '(run by sweep)'],
+    ...(job.store ? { store: job.store } : {}),
+    ...(job.signal ? { signal: job.signal } : {}),
+  });
+  if (outcome.kind !== 'complete') {
+    throw new BatchwiseError(
+      'invalid-option',
+      `--batches auto rests on find's recommendation, and find gave none (${outcome.kind === 'no-recommendation' ? outcome.message : 'interrupted'}); give --batches 16,64,256`,
+    );
+  }
+  job.onFind?.('done', outcome.report);
+  return outcome.report;
+}
+
 /** Resolves what a new sweep trains. */
-export async function resolveSweep(settings: SweepSettings): Promise<SweepConfig> {
+export async function resolveSweep(job: SweepJob): Promise<SweepConfig> {
+  const { settings } = job;
   const report =
-    settings.fromReport !== undefined ? readFindReport(settings.fromReport) : undefined;
+    settings.fromReport !== undefined
+      ? readFindReport(settings.fromReport)
+      : settings.batches === 'auto'
+        ? await findFirst(job)
+        : undefined;
   const basis = basisOf(settings, report);
   const target =
     targetOf(settings) ??
@@ -185,7 +224,7 @@ export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
   let runId = resume?.run.id;
   let ended = false;
   try {
-    const config = resume ? resume.config : await resolveSweep(job.settings);
+    const config = resume ? resume.config : await resolveSweep(job);
     const command = resume ? [...resume.run.command] : [...job.command];
     const events: TrialEvent[] = resume
       ? // A resumed trial starts over: the events of its aborted attempt are dropped.

@@ -106,6 +106,17 @@ describe('batchwise sweep', () => {
     expect(r.stdout.trim()).toMatch(/^fastest batch \d+, recommendation \d+ at \d\.\d\dx$/);
   });
 
+  it('without a report, --batches auto runs find first and centers on its recommendation', async () => {
+    const json = join(dir, 'find-first.json');
+    const r = await batchwise(...FAKE, '--json', json);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/no --from-report: running find first/);
+    const recommended = /find recommends batch (\d+)/.exec(r.stderr)?.[1];
+    const report = readReport(json);
+    expect(report.basis.recommendedBatch).toBe(Number(recommended));
+    expect(report.batches).toContain(Number(recommended));
+  });
+
   it('a trial that fails is recorded with its reason and the sweep goes on', async () => {
     const json = join(dir, 'failed.json');
     const r = await batchwise(
@@ -203,9 +214,6 @@ describe('batchwise sweep', () => {
     const bad = await batchwise(...FAKE, '--from-report', notReport);
     expect(bad.code).toBe(2);
     expect(oneLine(bad.stderr)).toMatch(/is not a batchwise find report/);
-    const auto = await batchwise(...FAKE);
-    expect(auto.code).toBe(2);
-    expect(oneLine(auto.stderr)).toMatch(/--batches auto needs --from-report/);
     const tooBig = await batchwise(...FAKE, '--batches', '100000', '--data-option', 'examples=500');
     expect(tooBig.code).toBe(2);
     expect(oneLine(tooBig.stderr)).toMatch(/no batch size fits the \d+ training examples/);

@@ -109,6 +109,17 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
           ...(resume ? { resume } : {}),
           command: process.argv.slice(2),
           signal,
+          onFind: (phase, found) => {
+            if (phase === 'start') {
+              progress?.write(
+                'batchwise: no --from-report: running find first, to center the batches on its recommendation\n',
+              );
+            } else if (found?.recommendation) {
+              progress?.write(
+                `batchwise: find recommends batch ${found.recommendation.batchSize} (learning rate ${found.recommendation.learningRate.toPrecision(3)})\n`,
+              );
+            }
+          },
           onStored: (runId) => {
             progress?.write(
               `batchwise: ${resume ? 'resuming' : 'storing'} sweep ${runId} in ${store?.path}\n`,
