@@ -16,6 +16,13 @@ micro-batch and accumulation, from the current weights, every step event tagged 
 then `item-end`; out of memory in an item is written as the item's `oom` and the next item goes
 on. Its start event announces `"protocol": {"plan": 1}`. Without a plan it runs --steps steps.
 
+With `--eval-every N` (batchwise sweep's {eval_every}; default $BATCHWISE_EVAL_EVERY, else 0: none)
+it evaluates on a held-out set of --validation-size sequences (drawn apart from the training
+set, the same way) before the first step and after every N optimizer steps, and writes each as an
+`eval` event (extension `eval` 1, announced in the start event): the mean validation loss and the
+next-token accuracy. The evaluation's time is left out of the steps' seconds. `--lr` and `--seed`
+take batchwise's {lr} and {seed}.
+
 The defaults are a tiny model (width 32, 1 layer, context 16, 64 tokens, 4096 sequences) so that
 a `find` finishes in a minute or two on a CPU; give --width, --layers, --context, --vocab and
 --dataset-size for a bigger one.
@@ -28,6 +35,7 @@ Runs on PyTorch 1.13 (Debian's python3-torch) and 2.x: features are detected, no
     torchrun --nproc_per_node 2 examples/pytorch_train.py --batch-size 64 --micro-batch-size 8
     npx batchwise analyze run.jsonl
     npx batchwise find --engine command --cmd 'python3 examples/pytorch_train.py --plan {plan} --batch-size {batch} --steps {steps} --micro-batch-size {micro_batch} --accumulation {accumulation} --seed {seed}'
+    npx batchwise sweep --engine command --cmd 'python3 examples/pytorch_train.py --batch-size {batch} --steps {steps} --lr {lr} --seed {seed} --eval-every {eval_every}'
 """
 
 import argparse
@@ -125,9 +133,15 @@ def main():
     parser.add_argument("--clip", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="evaluate on the held-out set every N optimizer steps and write `eval` events "
+                             "({eval_every}; default $BATCHWISE_EVAL_EVERY, else 0: never)")
+    parser.add_argument("--validation-size", type=int, default=512,
+                        help="held-out sequences for --eval-every (drawn apart from the training set)")
     parser.add_argument("--plan", default=None,
                         help="batchwise's plan file ({plan}; default $BATCHWISE_PLAN): run its work items")
     args = parser.parse_args()
+    every = batchwise.eval_every(args.eval_every)
 
     import torch  # noqa: PLC0415
     import torch.distributed as dist  # noqa: PLC0415
@@ -174,6 +188,13 @@ def main():
             return tokens[:, :-1], tokens[:, -1]
         return tokens[:, :-1], tokens[:, 1:]
 
+    # The held-out set (only with --eval-every): its own generator, so that the training data,
+    # its order and the initial weights are the same with or without it.
+    validation = None
+    if every > 0 and path is None:
+        validation_generator = torch.Generator().manual_seed(args.seed + 7919)
+        validation = torch.randint(0, args.vocab, (args.validation_size, 8), generator=validation_generator)
+
     torch.manual_seed(args.seed)  # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
     model = build_model(torch, args.model, args.vocab, args.width, args.layers, args.context).to(device)
     if distributed:
@@ -200,6 +221,28 @@ def main():
                 t.backward(loss if len(part) else loss * 0.0)
         t.step()
 
+    def evaluate(t):
+        """The mean loss and next-token accuracy of the current weights on the held-out set,
+        written as an `eval` event (rank 0 only: the other ranks go on to the next all-reduce)."""
+        if rank != 0:
+            return
+        net = getattr(model, "module", model)  # under DDP the replica itself: no collectives
+        net.eval()
+        total_loss, correct, count = 0.0, 0, 0
+        with torch.no_grad():
+            for begin in range(0, args.validation_size, 256):
+                tokens = validation[begin: begin + 256].repeat(1, args.context // 8 + 2)[:, : args.context + 1].to(device)
+                x, y = (tokens[:, :-1], tokens[:, -1]) if args.model == "mlp" else (tokens[:, :-1], tokens[:, 1:])
+                with autocast():
+                    logits = net(x)
+                logits = logits.reshape(-1, args.vocab).float()
+                y = y.reshape(-1)
+                total_loss += float(torch.nn.functional.cross_entropy(logits, y, reduction="sum"))
+                correct += int((logits.argmax(dim=-1) == y).sum())
+                count += y.numel()
+        net.train()
+        t.eval(loss=total_loss / count, accuracy=correct / count, examples=args.validation_size)
+
     def run_plan(t, path):
         """batchwise's work items, one after another, from the current weights."""
         for item in work_items(path):
@@ -225,10 +268,14 @@ def main():
         with batchwise.track(model, optimizer, scaler, micro_batch_size=micro, accumulation_steps=k,
                              dataset_size=args.dataset_size, clip=args.clip, seed=args.seed,
                              tokens_per_example=args.context if args.model == "gpt" else 1,
-                             protocol=PLAN_SUPPORT) as t:
+                             protocol={**PLAN_SUPPORT, **(batchwise.EVAL_SUPPORT if validation is not None else {})}) as t:
             if path is None:
+                if validation is not None:
+                    evaluate(t)  # the initial weights: the first point of the curves
                 for _ in range(args.steps):
                     train_step(t, args.batch_size, k)
+                    if validation is not None and t.steps % every == 0:
+                        evaluate(t)
             else:
                 run_plan(t, path)
     except Exception as error:  # noqa: BLE001 - track() has written the oom event

@@ -16,7 +16,8 @@ Three parts:
                       t.backward(loss_fn(model(x), y))  # mean loss; /k and the scale: done here
               t.step()   # norms before clipping, unscale_, clip, step, update, zero_grad, event
 
-* ``TelemetryWriter``: writes the protocol's JSON lines (``start``, ``step``, ``oom``, ``end``)
+* ``TelemetryWriter``: writes the protocol's JSON lines (``start``, ``step``, ``eval``, ``oom``,
+  ``end``)
   to the file named by the environment variable ``BATCHWISE_TELEMETRY`` (set by
   ``batchwise find --engine command``), else to standard output. Standard library only.
 * ``GradNormTracker``: PyTorch hooks that record, at the same weights, each micro-batch's (or,
@@ -75,6 +76,24 @@ from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 PROTOCOL_VERSION = 1
 ENVIRONMENT_VARIABLE = "BATCHWISE_TELEMETRY"
+
+#: Protocol extension ``eval`` (docs/protocol.md, "Evaluations"): validation metrics after a step.
+EVAL_VERSION = 1
+#: Put in the start event (``protocol={**EVAL_SUPPORT}``) when the script writes ``eval`` events.
+EVAL_SUPPORT = {"eval": EVAL_VERSION}
+#: batchwise asks for an evaluation every this many steps ({eval_every}; also this variable).
+EVAL_EVERY_VARIABLE = "BATCHWISE_EVAL_EVERY"
+
+
+def eval_every(value: Optional[int] = None) -> int:
+    """Steps between evaluations: ``value`` (the script's ``--eval-every {eval_every}``), else
+    $BATCHWISE_EVAL_EVERY, else 0 (no evaluation asked: write no ``eval`` event)."""
+    if value is not None:
+        return max(0, int(value))
+    try:
+        return max(0, int(os.environ.get(EVAL_EVERY_VARIABLE, "0") or 0))
+    except ValueError:
+        return 0
 
 
 def _json_number(value: float) -> Any:
@@ -213,6 +232,28 @@ class TelemetryWriter:
             lossScale=loss_scale,
             rank=self.rank if self.every_rank else None,
             worldSize=world_size if self.every_rank else None,
+            item=item,
+        )
+
+    def eval(
+        self,
+        step: int,
+        loss: float,
+        accuracy: Optional[float] = None,
+        examples: Optional[int] = None,
+        item: Optional[int] = None,
+    ) -> None:
+        """Validation metrics of the weights after ``step`` optimizer steps (0: the initial
+        weights), on ``examples`` held-out examples: the mean ``loss`` and, where the task has
+        one, ``accuracy`` in [0, 1]. Extension ``eval`` 1: write it only when batchwise asks
+        (``eval_every()`` > 0), and announce ``EVAL_SUPPORT`` in ``start``."""
+        self.write(
+            "eval",
+            step=int(step),
+            loss=float(loss),
+            accuracy=None if accuracy is None else float(accuracy),
+            examples=None if examples is None else int(examples),
+            rank=self.rank if self.every_rank else None,
             item=item,
         )
 
@@ -668,6 +709,19 @@ class Tracker:
         self._micro_index = 0
         self._step_started = self._now()
         return record
+
+    def eval(self, loss: float, accuracy: Optional[float] = None,
+             examples: Optional[int] = None) -> None:
+        """Writes an ``eval`` event: the validation metrics of the current weights (after the
+        ``t.steps`` optimizer steps so far) on ``examples`` held-out examples. The time since the
+        previous ``t.step()`` (the evaluation's) is left out of the next step's seconds::
+
+            if every and t.steps % every == 0:
+                t.eval(loss=validation_loss, accuracy=validation_accuracy, examples=n)
+        """
+        self.writer.eval(step=self.steps, loss=float(loss), accuracy=accuracy, examples=examples,
+                         item=self.item)
+        self._step_started = self._now()
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
         self._norms.remove()

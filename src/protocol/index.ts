@@ -19,6 +19,7 @@ export {
   TELEMETRY_EVENT_NAMES,
   TELEMETRY_PROTOCOL_VERSION,
   type TelemetryEnd,
+  type TelemetryEval,
   type TelemetryEvent,
   type TelemetryEventName,
   type TelemetryItemEnd,
@@ -29,6 +30,7 @@ export {
 export {
   TELEMETRY_SCHEMAS,
   telemetryEndSchema,
+  telemetryEvalSchema,
   telemetryItemEndSchema,
   telemetryOomSchema,
   telemetryStartSchema,

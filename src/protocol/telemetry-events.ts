@@ -5,7 +5,7 @@
 
 export const TELEMETRY_PROTOCOL_VERSION = 1;
 
-export const TELEMETRY_EVENT_NAMES = ['start', 'step', 'oom', 'item-end', 'end'] as const;
+export const TELEMETRY_EVENT_NAMES = ['start', 'step', 'eval', 'oom', 'item-end', 'end'] as const;
 export type TelemetryEventName = (typeof TELEMETRY_EVENT_NAMES)[number];
 
 /** Once per run, before the first step: what is being trained and how it is split. */
@@ -44,9 +44,12 @@ export interface TelemetryStart {
   readonly seed?: number | undefined;
   /**
    * Optional extensions the script implements, each with its own version: `plan: 1` says it
-   * runs work items from a plan file (docs/protocol.md, "Plans"), many trials in one process.
+   * runs work items from a plan file (docs/protocol.md, "Plans"), many trials in one process;
+   * `eval: 1` says it writes `eval` events when asked to evaluate ({eval_every}, "Evaluations").
    */
-  readonly protocol?: { readonly plan?: number | undefined } | undefined;
+  readonly protocol?:
+    | { readonly plan?: number | undefined; readonly eval?: number | undefined }
+    | undefined;
 }
 
 /** One optimizer step. */
@@ -82,6 +85,27 @@ export interface TelemetryStep {
   readonly item?: number | undefined;
 }
 
+/**
+ * Extension `eval` (version 1, docs/protocol.md "Evaluations"): the validation metrics of the
+ * weights after `step` optimizer steps, on data held out from training. Written only when
+ * batchwise asks for evaluations ({eval_every} > 0).
+ */
+export interface TelemetryEval {
+  readonly v: 1;
+  readonly event: 'eval';
+  /** Optimizer steps trained before this evaluation (0: the initial weights). */
+  readonly step: number;
+  /** Mean validation loss; NaN or ±Infinity kept as they came. */
+  readonly loss: number;
+  /** Validation accuracy in [0, 1], where the task has one. */
+  readonly accuracy?: number | undefined;
+  /** Held-out examples the metrics are over. */
+  readonly examples?: number | undefined;
+  readonly rank?: number | undefined;
+  /** The plan work item the evaluation belongs to, in plan mode. */
+  readonly item?: number | undefined;
+}
+
 /** The run ran out of memory (the script caught the error and says so before exiting). */
 export interface TelemetryOom {
   readonly v: 1;
@@ -114,6 +138,7 @@ export interface TelemetryEnd {
 export type TelemetryEvent =
   | TelemetryStart
   | TelemetryStep
+  | TelemetryEval
   | TelemetryOom
   | TelemetryItemEnd
   | TelemetryEnd;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type {
   TelemetryEnd,
+  TelemetryEval,
   TelemetryItemEnd,
   TelemetryOom,
   TelemetryStart,
@@ -41,7 +42,7 @@ export const telemetryStartSchema = z.object({
   device: z.string().optional(),
   tokensPerExample: z.number().positive().optional(),
   seed: z.number().int().optional(),
-  protocol: z.object({ plan: positiveCount.optional() }).optional(),
+  protocol: z.object({ plan: positiveCount.optional(), eval: positiveCount.optional() }).optional(),
 }) satisfies z.ZodType<TelemetryStart, unknown>;
 
 export const telemetryStepSchema = z
@@ -95,6 +96,18 @@ export const telemetryStepSchema = z
     };
   }) satisfies z.ZodType<TelemetryStep, unknown>;
 
+/** Extension `eval` 1: validation metrics after `step` optimizer steps. */
+export const telemetryEvalSchema = z.object({
+  v: version,
+  event: z.literal('eval'),
+  step: count,
+  loss: anyNumber,
+  accuracy: z.number().min(0).max(1).optional(),
+  examples: positiveCount.optional(),
+  rank: count.optional(),
+  item: count.optional(),
+}) satisfies z.ZodType<TelemetryEval, unknown>;
+
 export const telemetryOomSchema = z.object({
   v: version,
   event: z.literal('oom'),
@@ -123,6 +136,7 @@ export const telemetryEndSchema = z.object({
 export const TELEMETRY_SCHEMAS = {
   start: telemetryStartSchema,
   step: telemetryStepSchema,
+  eval: telemetryEvalSchema,
   oom: telemetryOomSchema,
   'item-end': telemetryItemEndSchema,
   end: telemetryEndSchema,

@@ -82,6 +82,34 @@ TelemetryWriter(rank=1).step(step=0, batch_size=8, seconds=1, loss=1)  # rank 1:
     });
   });
 
+  it('writes eval events (extension eval 1); eval_every() takes the value, else $BATCHWISE_EVAL_EVERY', () => {
+    const script = `
+import sys
+sys.path.insert(0, ${JSON.stringify(ADAPTER)})
+from batchwise_telemetry import EVAL_SUPPORT, TelemetryWriter, eval_every
+w = TelemetryWriter(rank=0)
+w.start(framework="test", dataset_size=100, protocol=EVAL_SUPPORT)
+w.eval(step=0, loss=2.5, accuracy=0.1, examples=20)
+w.eval(step=10, loss=float("nan"))
+assert eval_every(5) == 5 and eval_every() == 7 and eval_every(0) == 0
+`;
+    const out = execFileSync('python3', ['-c', script], {
+      encoding: 'utf8',
+      env: { ...PYTHON_ENV, BATCHWISE_TELEMETRY: '', BATCHWISE_EVAL_EVERY: '7' },
+    });
+    const events = parseAll(out);
+    expect(events[0]).toMatchObject({ event: 'start', protocol: { eval: 1 } });
+    expect(events[1]).toEqual({
+      v: 1,
+      event: 'eval',
+      step: 0,
+      loss: 2.5,
+      accuracy: 0.1,
+      examples: 20,
+    });
+    expect(events[2]?.event === 'eval' && Number.isNaN(events[2].loss)).toBe(true);
+  });
+
   it('writes to the file named by BATCHWISE_TELEMETRY, appending', async () => {
     const file = path.join(dir, 'env.jsonl');
     const script = `import sys; sys.path.insert(0, ${JSON.stringify(ADAPTER)})

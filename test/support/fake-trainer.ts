@@ -9,7 +9,7 @@
 //     [--stdout] [--step-delay-ms N] [--spawn-sleeper PIDFILE] [--invalid-line]
 //     [--misbehave-from BATCH] [--plan PATH] [--announce-plan] [--oom-exits] [--startup-ms N]
 //     [--real-time] [--launch-log PATH] [--ignore-batch N] [--no-peak] [--nan-norms]
-//     [--memory-kind KIND]
+//     [--memory-kind KIND] [--lr X] [--eval-every N] [--validation-size N]
 //
 // Telemetry goes to --telemetry, else $BATCHWISE_TELEMETRY, else (or with --stdout) standard
 // output. --oom-above N: above batch N, an `oom` event and exit 1, or with --oom-message TEXT,
@@ -29,10 +29,17 @@
 // N runs batch N whatever was asked (from --misbehave-from), --no-peak writes no peakBytes,
 // --nan-norms writes NaN micro-batch norms, --memory-kind KIND writes memoryKind KIND in the
 // start event (cuda-allocated: the peaks are a caching allocator's, as on CUDA).
+//
+// --lr X is the SGD learning rate ({lr}; default 0.05). --eval-every N ({eval_every}; 0, the
+// default: none) writes an `eval` event (protocol extension `eval` 1, announced in the start
+// event) before the first step and after every N steps: the mean loss of the current weights on
+// a held-out set of --validation-size examples (default 512) of the same linear-regression
+// problem, drawn once from their own seed (the training batches are the same with or without it).
 
 import { spawn } from 'node:child_process';
 import { appendFileSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createRandom } from '../../src/analysis/random.js';
 import {
   LinearRegressionProblem,
   sqNorm,
@@ -51,6 +58,8 @@ const { values } = parseArgs({
     'dataset-size': { type: 'string', default: '4096' },
     dimension: { type: 'string', default: '16' },
     lr: { type: 'string', default: '0.05' },
+    'eval-every': { type: 'string', default: '0' },
+    'validation-size': { type: 'string', default: '512' },
     'oom-above': { type: 'string' },
     'oom-message': { type: 'string' },
     'memory-kind': { type: 'string' },
@@ -90,6 +99,12 @@ const seed = integer('seed', values.seed);
 const datasetSize = integer('dataset-size', values['dataset-size']);
 const dimension = integer('dimension', values.dimension);
 const learningRate = Number(values.lr);
+if (!(learningRate > 0)) {
+  process.stderr.write(`fake-trainer: --lr must be a positive number, got ${values.lr}\n`);
+  process.exit(2);
+}
+const evalEvery = integer('eval-every', values['eval-every']);
+const validationSize = integer('validation-size', values['validation-size']);
 const stepDelayMs = integer('step-delay-ms', values['step-delay-ms']);
 /** --hang, --crash, --silent, --no-steps and --invalid-line act from this batch on (default 2). */
 const misbehaveFrom = integer('misbehave-from', values['misbehave-from']);
@@ -147,7 +162,14 @@ emit({
   device: 'cpu',
   seed,
   ...(values['memory-kind'] ? { memoryKind: values['memory-kind'] } : {}),
-  ...(values.plan || values['announce-plan'] ? { protocol: { plan: 1 } } : {}),
+  ...(values.plan || values['announce-plan'] || evalEvery > 0
+    ? {
+        protocol: {
+          ...(values.plan || values['announce-plan'] ? { plan: 1 } : {}),
+          ...(evalEvery > 0 ? { eval: 1 } : {}),
+        },
+      }
+    : {}),
 });
 if (values['launch-log']) {
   appendFileSync(
@@ -167,6 +189,26 @@ const ignoreBatch =
     : undefined;
 const problem = new LinearRegressionProblem({ dimension, deltaNorm: 2, noiseStd: 1, seed });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The held-out examples (x, label noise), drawn once from their own seed. */
+const heldOut = (() => {
+  if (evalEvery === 0) return [];
+  const random = createRandom(seed + 7919);
+  return Array.from({ length: validationSize }, () => ({
+    x: Array.from({ length: dimension }, () => random.normal()),
+    noise: problem.noiseStd * random.normal(),
+  }));
+})();
+
+/** Writes the held-out loss of the current weights (w − w* = problem.delta) after `step` steps. */
+function evaluate(step: number, tag: Record<string, number>): void {
+  let loss = 0;
+  for (const { x, noise } of heldOut) {
+    const residual = x.reduce((s, xi, i) => s + xi * (problem.delta[i] ?? 0), 0) - noise;
+    loss += (0.5 * residual * residual) / heldOut.length;
+  }
+  emit({ event: 'eval', step, loss, examples: heldOut.length, ...tag });
+}
 
 interface Work {
   readonly item?: number;
@@ -204,6 +246,7 @@ async function train(work: Work): Promise<boolean> {
   }
   const ran = acting && ignoreBatch !== undefined ? ignoreBatch : work.batchSize;
   const micro = Math.max(1, Math.floor(ran / work.accumulation));
+  if (evalEvery > 0) evaluate(0, tag);
   for (let step = 0; step < work.steps; step++) {
     const batches = Array.from({ length: work.accumulation }, () => problem.batch(micro));
     const gradient = weightedMean(
@@ -226,6 +269,7 @@ async function train(work: Work): Promise<boolean> {
       ...tag,
     });
     problem.step(gradient, learningRate);
+    if (evalEvery > 0 && (step + 1) % evalEvery === 0) evaluate(step + 1, tag);
     if (acting && values.crash) {
       process.stderr.write('Traceback (most recent call last):\nRuntimeError: simulated crash\n');
       process.exit(3);

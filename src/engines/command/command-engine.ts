@@ -1,5 +1,5 @@
 // The command engine: batchwise measures any framework by running the user's training command
-// (a template with {batch}, {steps}, {micro_batch}, {accumulation}, {seed}, {telemetry}) and
+// (a template with {batch}, {steps}, {micro_batch}, {accumulation}, {seed}, {lr}, {telemetry}) and
 // reading the telemetry protocol it writes (docs/protocol.md). open() runs the command once at
 // batch 1 for one step to read its start event (data size, parameters, framework), so that a
 // command that does not work fails at once with a clear message.
@@ -75,7 +75,7 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
   return {
     name: 'command',
     async open(spec: WorkloadSpec, engineOptions: EngineOptions = {}) {
-      const runner = new CommandRunner(settings, spec.seed);
+      const runner = new CommandRunner(settings, spec.seed, spec.learningRate);
       try {
         // In plan mode the opening item runs no step, only the handshake (start, item-end): the
         // process then measures on from the initial weights. One run per trial runs one step.

@@ -107,6 +107,8 @@ export class CommandRunner {
   constructor(
     readonly settings: CommandSessionSettings,
     private readonly seed: number,
+    /** {lr}: the workload's learning rate. */
+    private readonly learningRate: number,
   ) {
     this.planMode = settings.planInTemplate === true;
   }
@@ -143,6 +145,9 @@ export class CommandRunner {
       micro_batch: request.microBatchSize,
       accumulation: request.accumulation,
       seed: this.seed,
+      lr: this.learningRate,
+      // A find's runs measure; they evaluate nothing (a sweep trial asks, src/sweep/command-trial.ts).
+      eval_every: 0,
       telemetry: this.telemetryPath,
       plan: this.planPath,
     };

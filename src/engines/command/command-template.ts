@@ -1,5 +1,5 @@
 // The user's training command as a template with named macros ({batch}, {steps}, {micro_batch},
-// {accumulation}, {seed}, {telemetry}, {plan}): split into argv the way a POSIX shell splits words
+// {accumulation}, {seed}, {lr}, {eval_every}, {telemetry}, {plan}): split into argv the way a POSIX shell splits words
 // (single and double quotes, backslash escapes) and expanded per run without any shell, or,
 // when the user asks for one, expanded into a shell command line with every value quoted.
 
@@ -11,6 +11,10 @@ export const COMMAND_MACROS = [
   'micro_batch',
   'accumulation',
   'seed',
+  /** The learning rate: the workload's (find), the trial's (sweep). */
+  'lr',
+  /** Evaluate on held-out data every this many optimizer steps; 0: no evaluation asked. */
+  'eval_every',
   'telemetry',
   'plan',
 ] as const;

@@ -181,8 +181,8 @@ describe('command engine: failures are outcomes with clear messages', () => {
     expect(() => createCommandEngine({ command: 'python train.py --steps {steps}' })).toThrow(
       /must contain \{batch\}/,
     );
-    expect(() => createCommandEngine({ command: 'train {batch} {steps} {lr}' })).toThrow(
-      /unknown macro \{lr\}/,
+    expect(() => createCommandEngine({ command: 'train {batch} {steps} {rate}' })).toThrow(
+      /unknown macro \{rate\}/,
     );
   });
 });

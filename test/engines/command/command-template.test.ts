@@ -20,6 +20,8 @@ const values: MacroValues = {
   micro_batch: 16,
   accumulation: 4,
   seed: 1,
+  lr: 0.001,
+  eval_every: 10,
   plan: '/tmp/plan.jsonl',
   telemetry: "/tmp/it's here/t.jsonl",
 };
@@ -50,6 +52,23 @@ describe('command template', () => {
       '--log',
       "/tmp/it's here/t.jsonl",
     ]);
+  });
+
+  it('expands {lr} and {eval_every}', () => {
+    const argv = splitCommandLine('train --lr {lr} --eval-every {eval_every} --seed {seed}');
+    expect(templateMacros(argv)).toEqual(new Set(['lr', 'eval_every', 'seed']));
+    expect(expandArgv(argv, values)).toEqual([
+      'train',
+      '--lr',
+      '0.001',
+      '--eval-every',
+      '10',
+      '--seed',
+      '1',
+    ]);
+    expect(() => templateMacros(['--x', '{learning_rate}'])).toThrow(
+      /unknown macro \{learning_rate\}.*\{lr\}, \{eval_every\}/,
+    );
   });
 
   it('quotes values for a shell', () => {

@@ -82,6 +82,29 @@ describe('parseTelemetryLine', () => {
     expect(parseTelemetryLine('   ', 3)).toBeUndefined();
   });
 
+  it('reads eval events (extension eval 1) and the extension announced in start', () => {
+    expect(
+      parseTelemetryLine(
+        '{"v":1,"event":"eval","step":50,"loss":2.31,"accuracy":0.41,"examples":512,"extra":1}',
+        1,
+      ),
+    ).toEqual({ v: 1, event: 'eval', step: 50, loss: 2.31, accuracy: 0.41, examples: 512 });
+    const diverged = parseTelemetryLine('{"v":1,"event":"eval","step":3,"loss":NaN}', 2);
+    expect(diverged?.event === 'eval' && Number.isNaN(diverged.loss)).toBe(true);
+    expect(
+      parseTelemetryLine(
+        '{"v":1,"event":"start","framework":"x","protocol":{"plan":1,"eval":1}}',
+        3,
+      ),
+    ).toMatchObject({ protocol: { plan: 1, eval: 1 } });
+    expect(invalid('{"v":1,"event":"eval","step":3}')).toBe(
+      'telemetry line 7 (eval): "loss": expected a number or "NaN", "Infinity", "-Infinity", got nothing',
+    );
+    expect(invalid('{"v":1,"event":"eval","step":3,"loss":1,"accuracy":1.5}')).toMatch(
+      /^telemetry line 7 \(eval\): "accuracy": .*1\.5/,
+    );
+  });
+
   it('says in one line, naming the line, what is wrong', () => {
     expect(invalid('{"v":1,"event":"step",')).toBe(
       'telemetry line 7: not JSON: {"v":1,"event":"step",',
@@ -94,7 +117,7 @@ describe('parseTelemetryLine', () => {
       'telemetry line 7: protocol version 2 is not supported (this batchwise reads version 1)',
     );
     expect(invalid('{"v":1,"event":"epoch"}')).toBe(
-      'telemetry line 7: unknown event "epoch" (expected start, step, oom, item-end, end)',
+      'telemetry line 7: unknown event "epoch" (expected start, step, eval, oom, item-end, end)',
     );
     expect(invalid('{"v":1,"event":"step","step":0,"batchSize":8,"loss":1}')).toBe(
       'telemetry line 7 (step): missing "seconds"',
