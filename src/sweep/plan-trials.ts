@@ -184,7 +184,10 @@ export function planTrials(input: {
           },
           workload: { ...workload, learningRate, seed: settings.seed + repeat },
           target,
-          smoothingSteps: settings.smoothingSteps,
+          smoothingSteps: Math.max(
+            settings.smoothingSteps,
+            Math.ceil(settings.smoothingExamples / batchSize),
+          ),
           evalEverySteps,
           maxExamples,
           maxSeconds: settings.trialSeconds,

@@ -180,8 +180,13 @@ export const sweepSettingsSchema = z
     // Constants of the protocol; no flag.
     /** The learning-rate factors of `tuned` (Shallue et al. 2019 tune per batch). */
     tunedFactors: z.array(z.number().positive()).default([0.5, 1, 2]),
-    /** A loss target is met when the mean of this many latest steps reaches it. */
+    /**
+     * A loss target is met when the mean loss of the latest steps reaches it: at least
+     * smoothingSteps of them and at least smoothingExamples examples, so that the mean is as
+     * noisy at batch 8 as at batch 512 (five steps of 8 let a lucky streak reach the target early).
+     */
     smoothingSteps: positiveInteger().default(5),
+    smoothingExamples: positiveInteger().default(512),
   })
   .superRefine((settings, context) => {
     checkWorkloadSettings(settings, context);
