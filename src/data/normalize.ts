@@ -3,7 +3,8 @@
 // default; a user's model.json gets the data as given; `--data-option normalize=standard|minmax|
 // none` decides either way. Flat inputs are scaled per feature, images ([height, width,
 // channels]) per channel, as image pipelines do; constant features (channels) become 0. NaN or
-// infinite inputs are refused. Token ids are never scaled.
+// infinite inputs are refused. Token ids are never scaled. Held-out (validation) examples are
+// scaled with the training examples' statistics, never their own.
 
 // biome-ignore-all lint/style/noNonNullAssertion: tight loops over typed arrays whose indices are in range by construction (bounded by the arrays' lengths)
 
@@ -185,18 +186,32 @@ export interface PreparedInputs {
   readonly dataset: Dataset;
   /** Absent for token data, which has no numeric features. */
   readonly summary?: DataSummary;
+  /** The held-out examples given, normalised exactly as `dataset` (its statistics, not theirs). */
+  readonly heldOut?: Dataset;
+}
+
+/** Throws a one-line data error when held-out float inputs hold a NaN or an infinite value. */
+function requireFiniteInputs(heldOut: Dataset): void {
+  const index = heldOut.inputs.findIndex((v) => !Number.isFinite(v));
+  if (index < 0) return;
+  const example = Math.floor(index / valuesPerExample(heldOut));
+  throw dataError(heldOut.name, `example ${example} holds a NaN or infinite input`);
 }
 
 /**
  * The data set as the model `model` should train on it, given the `normalize` option (or
  * none): refuses NaN or infinite inputs with one line, normalises, and says what it did.
+ * `heldOut` (validation examples of the same shape) comes back as `heldOut`, transformed with
+ * the statistics of `dataset`, so that nothing about it leaks into training.
  */
 export function prepareInputs(
   dataset: Dataset,
   model: string,
   normalize: number | string | undefined,
+  heldOut?: Dataset,
 ): PreparedInputs {
   const choice = chooseNormalization(normalize, model);
+  const held = heldOut !== undefined ? { heldOut } : {};
   if (dataset.inputDtype !== 'float32' || !(dataset.inputs instanceof Float32Array)) {
     if (choice.source === 'option' && choice.kind !== 'none') {
       throw new BatchwiseError(
@@ -204,8 +219,9 @@ export function prepareInputs(
         `option "${NORMALIZE_OPTION}" applies to numeric features; ${dataset.name} holds token ids`,
       );
     }
-    return { dataset };
+    return { dataset, ...held };
   }
+  if (heldOut !== undefined) requireFiniteInputs(heldOut);
   // A data set built without a loader (a library caller's) gets its statistics here.
   const statistics =
     dataset.featureStatistics ??
@@ -228,13 +244,12 @@ export function prepareInputs(
     statistics: overall(statistics),
     warnings: findings.map((f) => `data: ${f.message}`),
   };
-  if (choice.kind === 'none') return { dataset, summary };
-  const inputs = normalizeInputs(
-    dataset.inputs,
-    statistics,
-    choice.kind,
-    image ? dataset.inputShape[2] : undefined,
-  );
+  if (choice.kind === 'none') return { dataset, summary, ...held };
+  const channels = image ? dataset.inputShape[2] : undefined;
+  const inputs = normalizeInputs(dataset.inputs, statistics, choice.kind, channels);
   // The statistics stay those of the data as loaded (what the findings describe).
-  return { dataset: { ...dataset, inputs }, summary };
+  const prepared: PreparedInputs = { dataset: { ...dataset, inputs }, summary };
+  if (heldOut === undefined || !(heldOut.inputs instanceof Float32Array)) return prepared;
+  const heldOutInputs = normalizeInputs(heldOut.inputs, statistics, choice.kind, channels);
+  return { ...prepared, heldOut: { ...heldOut, inputs: heldOutInputs } };
 }

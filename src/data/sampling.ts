@@ -6,7 +6,7 @@
 
 import { createRandom, type Random } from '../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../errors.js';
-import { type Dataset, gatherBatch } from './dataset.js';
+import { type Dataset, gatherBatch, withFeatureStatistics } from './dataset.js';
 
 export interface EpochSampler {
   /** Number of examples N. */
@@ -93,7 +93,10 @@ export function sampleWithoutReplacement(size: number, count: number, random: Ra
   return sample;
 }
 
-/** The rows at `indices`, in that order, as a data set of their own. */
+/**
+ * The rows at `indices`, in that order, as a data set of their own; per-feature statistics,
+ * when the source had them, are recomputed over these rows.
+ */
 export function subsetDataset(dataset: Dataset, indices: readonly number[]): Dataset {
   for (const index of indices) {
     if (!(Number.isInteger(index) && index >= 0 && index < dataset.size)) {
@@ -104,7 +107,9 @@ export function subsetDataset(dataset: Dataset, indices: readonly number[]): Dat
     }
   }
   const { inputs, targets } = gatherBatch(dataset, indices);
-  return { ...dataset, size: indices.length, inputs, targets };
+  const { featureStatistics, ...rest } = dataset;
+  const subset: Dataset = { ...rest, size: indices.length, inputs, targets };
+  return featureStatistics !== undefined ? withFeatureStatistics(subset) : subset;
 }
 
 /**

@@ -184,6 +184,23 @@ export function engineContract(name: string, options: ContractOptions): void {
     );
 
     it(
+      'evaluate, where the engine has it, is an error outcome without a validation split',
+      async () => {
+        const session = await options.open();
+        try {
+          if (!session.evaluate) return;
+          expect(await session.evaluate()).toEqual({
+            kind: 'error',
+            message: 'no validation data: open the session with a validation split',
+          });
+        } finally {
+          await session.dispose();
+        }
+      },
+      timeout,
+    );
+
+    it(
       'leaks nothing between trials',
       async () => {
         const session = await options.open();

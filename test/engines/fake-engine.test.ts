@@ -61,4 +61,57 @@ describe('fake engine ground truth', () => {
     const noisy = await createFakeEngine().open({ ...spec, dataOptions: { labelNoise: 3 } });
     expect(noisy.truth().bSimple).toBeGreaterThan(quiet.truth().bSimple);
   });
+
+  it('holds out a validation fraction and evaluates it; the loss falls with training', async () => {
+    const session = await createFakeEngine({ datasetSize: 1000, deltaNorm: 3 }).open({
+      ...spec,
+      validation: { fraction: 0.2, seed: 5 },
+    });
+    expect(session.workload.datasetSize).toBe(800);
+    const before = await session.evaluate();
+    if (before.kind !== 'ok') throw new Error(before.kind);
+    expect(before.examples).toBe(200);
+    expect(before.accuracy).toBeUndefined();
+    // A sample of the expected loss (|D|² + σ²)/2 = 5.
+    expect(before.loss).toBeGreaterThan(3);
+    expect(before.loss).toBeLessThan(7);
+    expect(await session.evaluate()).toEqual(before);
+    await session.train({ batchSize: 32, steps: 200 });
+    const after = await session.evaluate();
+    if (after.kind !== 'ok') throw new Error(after.kind);
+    expect(after.loss).toBeLessThan(before.loss / 2);
+  });
+
+  it('holds out the same examples whatever the trial seed', async () => {
+    const open = (seed: number) =>
+      createFakeEngine({ deltaNorm: 0 }).open({
+        ...spec,
+        seed,
+        validation: { fraction: 0.1, seed: 5 },
+      });
+    // At w = w* the validation loss depends on the held-out noise alone.
+    const [a, b] = await Promise.all([open(1), open(2)]);
+    expect(await a.evaluate()).toEqual(await b.evaluate());
+  });
+
+  it('without a validation spec, evaluate is an error outcome and nothing else changes', async () => {
+    const session = await createFakeEngine().open(spec);
+    expect(session.workload.datasetSize).toBe(60_000);
+    expect(await session.evaluate()).toEqual({
+      kind: 'error',
+      message: 'no validation data: open the session with a validation split',
+    });
+  });
+
+  it('refuses a validation file or a fraction that leaves nothing', async () => {
+    await expect(
+      createFakeEngine().open({ ...spec, validation: { data: 'valid.csv', seed: 1 } }),
+    ).rejects.toThrow('the fake engine holds out a validation fraction only');
+    await expect(
+      createFakeEngine({ datasetSize: 10 }).open({
+        ...spec,
+        validation: { fraction: 0.01, seed: 1 },
+      }),
+    ).rejects.toThrow('leaves no validation examples');
+  });
 });

@@ -1,13 +1,16 @@
 // An engine with known answers, for testing probes and the engine contract: it really trains a
 // linear least-squares problem with SGD (so the gradient noise scale is known exactly at every
 // step), while step time (t0 + B/R) and peak memory (fixed + B · perExample) follow set models
-// on a simulated clock, so tests are deterministic and fast.
+// on a simulated clock, so tests are deterministic and fast. A validation fraction holds out a
+// fixed sample of the same distribution (drawn with the split's seed), and the data set that
+// training reports shrinks by as much.
 
 import { createRandom, type Random } from '../../analysis/random.js';
 import { BatchwiseError, requireInteger } from '../../errors.js';
 import type {
   Engine,
   EngineOptions,
+  EvaluateOutcome,
   GradientNormsOptions,
   GradientNormsOutcome,
   MemoryOptions,
@@ -16,9 +19,12 @@ import type {
   TrainingSession,
   TrainOptions,
   TrainOutcome,
+  ValidationSpec,
   WorkloadSpec,
 } from '../engine.js';
 import {
+  drawExamples,
+  type LinearRegressionExamples,
   LinearRegressionProblem,
   type LinearRegressionTruth,
   sqNorm,
@@ -115,6 +121,8 @@ export class FakeSession implements TrainingSession {
   readonly workload;
   readonly memoryBudgetBytes: number;
   private problem: LinearRegressionProblem;
+  /** The held-out examples of spec.validation. */
+  private readonly validation: LinearRegressionExamples | undefined;
   private random: Random;
   private readonly seed: number;
   private readonly settings: Required<Omit<FakeEngineOptions, OptionalFaults>> &
@@ -153,6 +161,11 @@ export class FakeSession implements TrainingSession {
     this.memoryBudgetBytes =
       engineOptions.memoryBudgetBytes ?? options.memoryBudgetBytes ?? DEFAULTS.memoryBudgetBytes;
     this.seed = spec.seed;
+    if (spec.validation !== undefined) {
+      const size = validationSize(spec.validation, this.settings.datasetSize);
+      this.validation = drawExamples(this.settings.dimension, size, spec.validation.seed);
+      this.settings = { ...this.settings, datasetSize: this.settings.datasetSize - size };
+    }
     this.problem = this.freshProblem();
     this.random = createRandom(spec.seed + 1);
     this.workload = {
@@ -346,6 +359,38 @@ export class FakeSession implements TrainingSession {
     };
   }
 
+  /**
+   * The loss of the current weights on the held-out examples: no accuracy (a regression), and
+   * a simulated time of one forward pass over them (a third of a step's per-example time).
+   */
+  async evaluate(
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<EvaluateOutcome> {
+    this.assertOpen();
+    if (this.brokenReason !== undefined) return { kind: 'error', message: this.brokenReason };
+    const validation = this.validation;
+    if (validation === undefined) {
+      return {
+        kind: 'error',
+        message: 'no validation data: open the session with a validation split',
+      };
+    }
+    if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted' };
+    const loss = this.problem.lossOn(validation);
+    if (!Number.isFinite(loss)) {
+      return {
+        kind: 'diverged',
+        message: `the validation loss is ${loss} at step ${this.stepCount}`,
+      };
+    }
+    return {
+      kind: 'ok',
+      loss,
+      examples: validation.size,
+      seconds: validation.size / (3 * this.settings.examplesPerSecond),
+    };
+  }
+
   resources() {
     return { handles: 0 };
   }
@@ -357,6 +402,30 @@ export class FakeSession implements TrainingSession {
   private assertOpen(): void {
     if (this.disposed) throw new BatchwiseError('invalid-argument', 'the session was disposed');
   }
+}
+
+/** round(fraction · N) held-out examples; the fake draws a fraction only, not a file. */
+function validationSize(spec: ValidationSpec, examples: number): number {
+  if (spec.data !== undefined || spec.fraction === undefined) {
+    throw new BatchwiseError(
+      'invalid-option',
+      'the fake engine holds out a validation fraction only, not a validation file',
+    );
+  }
+  if (!(spec.fraction > 0 && spec.fraction < 1)) {
+    throw new BatchwiseError(
+      'invalid-argument',
+      `validation fraction must be between 0 and 1, got ${spec.fraction}`,
+    );
+  }
+  const size = Math.round(examples * spec.fraction);
+  if (size < 1 || size > examples - 1) {
+    throw new BatchwiseError(
+      'insufficient-data',
+      `a validation fraction of ${spec.fraction} of ${examples} examples leaves ${size < 1 ? 'no validation' : 'no training'} examples`,
+    );
+  }
+  return size;
 }
 
 /** The fake engine; its sessions expose `truth()`. Structurally an Engine. */

@@ -4,7 +4,9 @@
 //   Sigma = D D^T + (|D|^2 + sigma^2) I,  tr(Sigma) = (d + 1)|D|^2 + d sigma^2,
 //   B_simple = tr(Sigma)/|G|^2 = d + 1 + d sigma^2 / |D|^2,
 // and the expected loss is (|D|^2 + sigma^2)/2. The fake engine trains it with real SGD, and
-// tests use it as ground truth for every noise-scale estimator.
+// tests use it as ground truth for every noise-scale estimator. Training draws fresh examples
+// at every step; a validation set is a fixed sample of the same distribution (drawExamples),
+// whose loss tends to the expected loss as it grows.
 
 // biome-ignore-all lint/style/noNonNullAssertion: tight numeric loops over arrays whose indices are in range by construction (loop bounds are the arrays' lengths, or lengths checked on entry)
 
@@ -15,6 +17,31 @@ export interface LinearRegressionTruth {
   readonly traceCovariance: number;
   readonly bSimple: number;
   readonly expectedLoss: number;
+}
+
+/** Fixed examples of the problem (a validation set): inputs x and standard-normal noise draws. */
+export interface LinearRegressionExamples {
+  readonly size: number;
+  /** size × dimension values, row-major. */
+  readonly inputs: Float64Array;
+  /** e / sigma per example: the label noise is scaled by the problem's noiseStd. */
+  readonly noise: Float64Array;
+}
+
+/** `size` examples drawn from `seed`: x ~ N(0, I_d), e/sigma ~ N(0, 1). */
+export function drawExamples(
+  dimension: number,
+  size: number,
+  seed: number,
+): LinearRegressionExamples {
+  const random = createRandom(seed);
+  const inputs = new Float64Array(size * dimension);
+  const noise = new Float64Array(size);
+  for (let n = 0; n < size; n++) {
+    for (let j = 0; j < dimension; j++) inputs[n * dimension + j] = random.normal();
+    noise[n] = random.normal();
+  }
+  return { size, inputs, noise };
 }
 
 export interface LinearRegressionOptions {
@@ -59,6 +86,19 @@ export class LinearRegressionProblem {
     const residual =
       x.reduce((s, xi, i) => s + xi * this.delta[i]!, 0) - this.noiseStd * this.random.normal();
     return { gradient: x.map((xi) => xi * residual), loss: 0.5 * residual * residual };
+  }
+
+  /** Mean loss 1/2 (x·w − y)^2 over fixed examples at the current weights (the batch loss). */
+  lossOn(examples: LinearRegressionExamples): number {
+    let loss = 0;
+    for (let n = 0; n < examples.size; n++) {
+      let residual = -this.noiseStd * examples.noise[n]!;
+      for (let j = 0; j < this.dimension; j++) {
+        residual += examples.inputs[n * this.dimension + j]! * this.delta[j]!;
+      }
+      loss += (0.5 * residual * residual) / examples.size;
+    }
+    return loss;
   }
 
   /** Mean gradient and loss of a fresh batch. */

@@ -19,6 +19,16 @@ export interface TfjsModel {
    * tf.variableGrads; leaves no tensor behind but the returned scalar.
    */
   loss(inputs: tf.Tensor, targets: tf.Tensor): tf.Scalar;
+  /**
+   * The same mean loss for held-out examples, in inference mode (no dropout; a Layers model's
+   * batch normalization on its moving statistics), with the targets predicted right (argmax)
+   * and the targets counted (all, or the non-padding ones for next-token data). Not meant for
+   * gradients; leaves no tensor behind but the three returned scalars.
+   */
+  evaluate(
+    inputs: tf.Tensor,
+    targets: tf.Tensor,
+  ): { loss: tf.Scalar; correct: tf.Scalar; counted: tf.Scalar };
   dispose(): void;
 }
 

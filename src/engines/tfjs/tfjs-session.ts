@@ -2,6 +2,8 @@
 // Each step reads its loss before applying the update, so a NaN step is recorded and the
 // weights stay usable; memory trials are guarded by a memory model fitted on the session's own
 // measurements, so a batch predicted over the budget is an `oom` outcome without running.
+// With a validation spec the held-out examples are set apart before anything is fitted on the
+// data (normalisation included), and `evaluate` runs the model on them in inference mode.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { predictedOverBudget } from '../../analysis/memory-policy.js';
@@ -10,11 +12,13 @@ import { type Batch, type Dataset, gatherBatch, targetsPerExample } from '../../
 import { loadDataset } from '../../data/load-dataset.js';
 import { type DataSummary, prepareInputs, splitNormalizeOption } from '../../data/normalize.js';
 import { createEpochSampler, sampleWithoutReplacement } from '../../data/sampling.js';
+import { holdOutValidation } from '../../data/validation-data.js';
 import { BatchwiseError, defined, requireInteger } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type {
   EngineInfo,
   EngineOptions,
+  EvaluateOutcome,
   GradientNormsOptions,
   GradientNormsOutcome,
   MemoryOptions,
@@ -36,6 +40,9 @@ import { buildModel } from './models/build-model.js';
 import { createOptimizer, type TrainingOptimizer } from './optimizers.js';
 
 type Sampler = ReturnType<typeof createEpochSampler>;
+
+/** Validation examples per forward pass of `evaluate` (bounds its memory, not its result). */
+const EVALUATION_CHUNK_EXAMPLES = 512;
 
 function vocabularySizeOf(dataset: Dataset): number | undefined {
   if (dataset.target.kind === 'next-token') return dataset.target.vocabularySize;
@@ -62,6 +69,8 @@ export class TfjsSession implements TrainingSession {
   private readonly spec: WorkloadSpec;
   private readonly backend: BackendInfo;
   private readonly dataset: Dataset;
+  /** The held-out examples of spec.validation, normalised as the training data. */
+  private readonly validation: Dataset | undefined;
   private readonly modelContext: ModelContext;
   private model: TfjsModel;
   private optimizer: TrainingOptimizer;
@@ -77,6 +86,7 @@ export class TfjsSession implements TrainingSession {
     spec: WorkloadSpec;
     backend: BackendInfo;
     dataset: Dataset;
+    validation: Dataset | undefined;
     dataSummary: DataSummary | undefined;
     modelContext: ModelContext;
     model: TfjsModel;
@@ -87,6 +97,7 @@ export class TfjsSession implements TrainingSession {
     this.spec = parts.spec;
     this.backend = parts.backend;
     this.dataset = parts.dataset;
+    this.validation = parts.validation;
     this.model = parts.model;
     this.optimizer = parts.optimizer;
     this.memoryBudgetBytes = parts.memoryBudget.bytes;
@@ -116,15 +127,27 @@ export class TfjsSession implements TrainingSession {
   static async open(spec: WorkloadSpec, options: EngineOptions = {}): Promise<TfjsSession> {
     const backend = await selectBackend(options.backend ?? 'auto');
     const { normalize, options: dataOptions } = splitNormalizeOption(spec.dataOptions ?? {});
-    const loaded = await loadDataset({
-      data: spec.data,
-      label: spec.label,
-      options: dataOptions,
-      seed: spec.seed,
-    });
-    // Built-in models standardise numeric inputs unless --data-option normalize says otherwise.
-    const { dataset, summary: dataSummary } = prepareInputs(loaded, spec.model, normalize);
-    const vocabularySize = vocabularySizeOf(dataset);
+    // With a validation split, generated data (synthetic, tokens) are drawn with the split's
+    // seed too, so that every trial of a sweep holds the same examples whatever its own seed.
+    const load = (data: string) =>
+      loadDataset({
+        data,
+        label: spec.label,
+        options: dataOptions,
+        seed: spec.validation?.seed ?? spec.seed,
+      });
+    const held = await holdOutValidation(await load(spec.data), spec.validation, load);
+    // Built-in models standardise numeric inputs unless --data-option normalize says otherwise;
+    // the statistics are the training examples' only.
+    const {
+      dataset,
+      summary: dataSummary,
+      heldOut: validation,
+    } = prepareInputs(held.train, spec.model, normalize, held.validation);
+    const vocabularySize = Math.max(
+      vocabularySizeOf(dataset) ?? 0,
+      (validation && vocabularySizeOf(validation)) ?? 0,
+    );
     const modelContext: ModelContext = {
       inputShape: dataset.inputShape,
       inputDtype: dataset.inputDtype,
@@ -132,7 +155,7 @@ export class TfjsSession implements TrainingSession {
       paddingId: dataset.paddingId,
       seed: spec.seed,
       options: {
-        ...(vocabularySize !== undefined ? { vocabularySize } : {}),
+        ...(vocabularySize > 0 ? { vocabularySize } : {}),
         ...(spec.modelOptions ?? {}),
       },
     };
@@ -142,6 +165,7 @@ export class TfjsSession implements TrainingSession {
       spec,
       backend,
       dataset,
+      validation,
       dataSummary,
       modelContext,
       model,
@@ -416,6 +440,70 @@ export class TfjsSession implements TrainingSession {
     } catch (error) {
       return { ...this.backendFailure(error), batchSize };
     }
+  }
+
+  /**
+   * Mean loss and accuracy of the current weights over every validation example, in chunks of
+   * EVALUATION_CHUNK_EXAMPLES. Each chunk's mean is weighted by the targets it counts (examples,
+   * or non-padding tokens), so the result is the mean over the whole set, as one batch's loss
+   * would be. The weights and the training state do not move.
+   */
+  async evaluate(
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<EvaluateOutcome> {
+    if (this.disposed)
+      throw new BatchwiseError('invalid-argument', 'the training session was disposed');
+    const refused = this.brokenFailure();
+    if (refused) return refused;
+    const validation = this.validation;
+    if (validation === undefined) {
+      return {
+        kind: 'error',
+        message: 'no validation data: open the session with a validation split',
+      };
+    }
+    const started = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let counted = 0;
+    try {
+      for (let start = 0; start < validation.size; start += EVALUATION_CHUNK_EXAMPLES) {
+        if (options.signal?.aborted) return { kind: 'aborted', message: 'aborted' };
+        const end = Math.min(start + EVALUATION_CHUNK_EXAMPLES, validation.size);
+        const batch = gatherBatch(
+          validation,
+          Array.from({ length: end - start }, (_, i) => start + i),
+        );
+        const sums = tf.tidy(() => {
+          const { inputs, targets } = this.tensors(batch);
+          const chunk = this.model.evaluate(inputs, targets);
+          return tf.stack([tf.mul(chunk.loss, chunk.counted), chunk.correct, chunk.counted]);
+        });
+        const [chunkLoss, chunkCorrect, chunkCounted] = sums.dataSync();
+        sums.dispose();
+        lossSum += defined(chunkLoss, 'the chunk loss');
+        correct += defined(chunkCorrect, 'the chunk correct count');
+        counted += defined(chunkCounted, 'the chunk target count');
+        // Yield to the event loop so that an abort can arrive between chunks.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      return this.backendFailure(error);
+    }
+    const loss = lossSum / counted;
+    if (!Number.isFinite(loss)) {
+      return {
+        kind: 'diverged',
+        message: `the validation loss is ${loss} at step ${this.stepCount}`,
+      };
+    }
+    return {
+      kind: 'ok',
+      loss,
+      accuracy: correct / counted,
+      examples: validation.size,
+      seconds: (performance.now() - started) / 1000,
+    };
   }
 
   async reset(): Promise<void> {

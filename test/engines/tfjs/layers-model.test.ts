@@ -128,6 +128,15 @@ describe('layers model.json', () => {
       ) / labels.length;
     const before = lossOf(model, x, y);
     expect(before).toBeCloseTo(expected, 5);
+    // Evaluation: the same loss (no dropout here), and accuracy from the argmax probabilities.
+    const evaluated = model.evaluate(x, y);
+    expect(evaluated.loss.dataSync()[0]).toBeCloseTo(expected, 5);
+    const right = probabilities.filter(
+      (row, n) => row.indexOf(Math.max(...row)) === labels[n],
+    ).length;
+    expect(evaluated.correct.dataSync()[0]).toBe(right);
+    expect(evaluated.counted.dataSync()[0]).toBe(32);
+    tf.dispose([evaluated.loss, evaluated.correct, evaluated.counted]);
 
     const optimizer = createOptimizer('adam', 0.05);
     const live: number[] = [];

@@ -9,6 +9,7 @@ import { createRandom } from '../../../src/analysis/random.js';
 import type { DatasetTarget } from '../../../src/data/dataset.js';
 import type { ModelContext, TfjsModel } from '../../../src/engines/tfjs/model.js';
 import { BUILTIN_MODELS, buildModel } from '../../../src/engines/tfjs/models/build-model.js';
+import { argmaxCounts } from '../../../src/engines/tfjs/models/cross-entropy.js';
 import { embeddingLookup } from '../../../src/engines/tfjs/models/embedding.js';
 import { createOptimizer } from '../../../src/engines/tfjs/optimizers.js';
 import { BatchwiseError } from '../../../src/errors.js';
@@ -196,6 +197,24 @@ describe.each(CASES)('$name', ({ model: name, problem: makeProblem, rate }) => {
     tf.dispose([x, y]);
   });
 
+  it('evaluates with the training loss, counts the right argmaxes, and leaks nothing', async () => {
+    const problem = makeProblem();
+    const { x, y } = tensors(problem);
+    const model = await buildModel(name, problem.context);
+    const live = tf.memory().numTensors;
+    const { loss, correct, counted } = model.evaluate(x, y);
+    expect(loss.dataSync()[0]).toBeCloseTo(lossOf(model, x, y), 5);
+    const [right, total] = [correct.dataSync()[0]!, counted.dataSync()[0]!];
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(y.size);
+    expect(right).toBeGreaterThanOrEqual(0);
+    expect(right).toBeLessThanOrEqual(total);
+    tf.dispose([loss, correct, counted]);
+    expect(tf.memory().numTensors).toBe(live);
+    model.dispose();
+    tf.dispose([x, y]);
+  });
+
   it('same seed gives the same initial loss, another seed another', async () => {
     const problem = makeProblem();
     const { x, y } = tensors(problem);
@@ -293,6 +312,25 @@ describe('lm padding', () => {
     expect(lossOf(model, cut.x, cut.y)).toBeCloseTo(lossOf(model, padded.x, padded.y), 5);
     tf.dispose([x, y, xJunk, padded.x, padded.y, cut.x, cut.y]);
     model.dispose();
+  });
+});
+
+describe('argmaxCounts', () => {
+  it('counts the labels whose output is largest, padding left out', () => {
+    const outputs = tf.tensor3d([
+      [
+        [2, 1, 0],
+        [0, 3, 1],
+        [0, 0, 5],
+      ],
+    ]);
+    const labels = tf.tensor2d([[0, 2, 0]], [1, 3], 'int32');
+    const all = argmaxCounts(outputs, labels);
+    expect([all.correct.dataSync()[0], all.counted.dataSync()[0]]).toEqual([1, 3]);
+    // Padding id 0: the first and last targets are left out; the middle one is wrong.
+    const real = argmaxCounts(outputs, labels, 0);
+    expect([real.correct.dataSync()[0], real.counted.dataSync()[0]]).toEqual([0, 1]);
+    tf.dispose([outputs, labels, all.correct, all.counted, real.correct, real.counted]);
   });
 });
 

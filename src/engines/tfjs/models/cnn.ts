@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchwiseError, defined } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
-import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { type ModelOptionSpec, requireClasses, resolveModelOptions } from './model-options.js';
 import { createWeightFactory, modelOverVariables } from './weights.js';
 
@@ -72,13 +71,13 @@ export function buildCnn(context: ModelContext): TfjsModel {
       2,
       'same',
     );
-  return modelOverVariables('cnn', variables, (inputs, targets) => {
+  return modelOverVariables('cnn', variables, (inputs) => {
     const images = tf.cast(tf.reshape(inputs, [-1, height, width, channels]), 'float32');
     const features = block(block(images as tf.Tensor4D, conv1, conv1Bias), conv2, conv2Bias);
     const hidden = tf.relu(
       tf.add(tf.matMul(tf.reshape(features, [-1, flat]), dense1 as tf.Tensor2D), dense1Bias),
     );
     const logits = tf.add(tf.matMul(hidden as tf.Tensor2D, dense2 as tf.Tensor2D), dense2Bias);
-    return sparseSoftmaxCrossEntropy(logits, targets);
+    return logits;
   });
 }

@@ -53,3 +53,26 @@ function sparseCrossEntropy(
     return tf.div(tf.neg(tf.sum(tf.mul(picked, mask))), count) as tf.Scalar;
   });
 }
+
+/**
+ * How many of the labels the outputs [..., C] predict (argmax, logits or probabilities alike)
+ * and how many were counted: every label, or those not equal to `ignoreId` (padding).
+ */
+export function argmaxCounts(
+  outputs: tf.Tensor,
+  labels: tf.Tensor,
+  ignoreId?: number,
+): { correct: tf.Scalar; counted: tf.Scalar } {
+  return tf.tidy(() => {
+    const classes = defined(outputs.shape[outputs.shape.length - 1], 'the number of classes');
+    const predicted = tf.argMax(tf.reshape(outputs, [-1, classes]), -1);
+    const flatLabels = tf.cast(tf.reshape(labels, [-1]), 'int32');
+    let right = tf.cast(tf.equal(predicted, flatLabels), 'float32');
+    if (ignoreId === undefined) {
+      return { correct: tf.sum(right) as tf.Scalar, counted: tf.scalar(flatLabels.size) };
+    }
+    const mask = tf.cast(tf.notEqual(flatLabels, ignoreId), 'float32');
+    right = tf.mul(right, mask);
+    return { correct: tf.sum(right) as tf.Scalar, counted: tf.sum(mask) as tf.Scalar };
+  });
+}

@@ -6,7 +6,8 @@
 // probabilities, and the loss is −log of the probability clipped to [1e−7, 1 − 1e−7], exactly
 // Keras's sparse_categorical_crossentropy(from_logits=False); the model is not altered. Any
 // other output is taken as logits. Layers run with training = true (dropout on, batch
-// normalization on batch statistics), as in model.fit.
+// normalization on batch statistics), as in model.fit; evaluation runs them with training =
+// false, as model.evaluate does.
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +16,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetTarget } from '../../../data/dataset.js';
 import { BatchwiseError } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
-import { sparseCrossEntropyFromProbabilities, sparseSoftmaxCrossEntropy } from './cross-entropy.js';
+import {
+  argmaxCounts,
+  sparseCrossEntropyFromProbabilities,
+  sparseSoftmaxCrossEntropy,
+} from './cross-entropy.js';
 import { countParameters } from './weights.js';
 
 /** Bytes per stored value by dtype (quantized weights: the quantization dtype). */
@@ -206,18 +211,27 @@ export async function loadLayersModelFile(
     const paddingId = context.target.kind === 'next-token' ? context.paddingId : undefined;
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const loaded = model;
+    /** The model's outputs; training = false for evaluation (dropout off, moving statistics). */
+    const outputs = (inputs: tf.Tensor, training: boolean): tf.Tensor => {
+      let x = tf.cast(inputs, inputDtype);
+      if (reshapeTo) x = tf.reshape(x, [-1, ...reshapeTo]);
+      return loaded.apply(x, { training }) as tf.Tensor;
+    };
+    const lossOf = (out: tf.Tensor, targets: tf.Tensor): tf.Scalar =>
+      probabilities
+        ? sparseCrossEntropyFromProbabilities(out, targets, paddingId)
+        : sparseSoftmaxCrossEntropy(out, targets, paddingId);
     return {
       name: modelPath,
       variables,
       parameterCount: countParameters(variables),
       loss(inputs, targets) {
+        return tf.tidy(() => lossOf(outputs(inputs, true), targets));
+      },
+      evaluate(inputs, targets) {
         return tf.tidy(() => {
-          let x = tf.cast(inputs, inputDtype);
-          if (reshapeTo) x = tf.reshape(x, [-1, ...reshapeTo]);
-          const out = loaded.apply(x, { training: true }) as tf.Tensor;
-          return probabilities
-            ? sparseCrossEntropyFromProbabilities(out, targets, paddingId)
-            : sparseSoftmaxCrossEntropy(out, targets, paddingId);
+          const out = outputs(inputs, false);
+          return { loss: lossOf(out, targets), ...argmaxCounts(out, targets, paddingId) };
         });
       },
       dispose: () => loaded.dispose(),

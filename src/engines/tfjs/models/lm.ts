@@ -15,7 +15,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchwiseError, defined } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
-import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { embeddingLookup } from './embedding.js';
 import {
   type ModelOptionSpec,
@@ -155,46 +154,51 @@ export function buildLm(context: ModelContext): TfjsModel {
     ]);
   };
 
-  return modelOverVariables('lm', variables, (inputs, targets) => {
-    const ids = tf.cast(inputs, 'int32') as tf.Tensor2D;
-    const [batch, length] = ids.shape;
-    if (length > maxLength) {
-      throw new BatchwiseError(
-        'invalid-data',
-        `model lm was built for sequences of at most ${maxLength} tokens, got ${length}`,
+  return modelOverVariables(
+    'lm',
+    variables,
+    (inputs) => {
+      const ids = tf.cast(inputs, 'int32') as tf.Tensor2D;
+      const [batch, length] = ids.shape;
+      if (length > maxLength) {
+        throw new BatchwiseError(
+          'invalid-data',
+          `model lm was built for sequences of at most ${maxLength} tokens, got ${length}`,
+        );
+      }
+      const tokens = tf.reshape(
+        embeddingLookup(tokenEmbeddings as tf.Tensor2D, tf.reshape(ids, [-1]) as tf.Tensor1D),
+        [batch, length, width],
       );
-    }
-    const tokens = tf.reshape(
-      embeddingLookup(tokenEmbeddings as tf.Tensor2D, tf.reshape(ids, [-1]) as tf.Tensor1D),
-      [batch, length, width],
-    );
-    const positions = tf.slice(positionEmbeddings, [0, 0], [length, width]);
-    let x: tf.Tensor = tf.add(tokens, positions);
-    // Additive attention bias [B, 1, L, L]: future positions, and padding keys, get MASKED_SCORE.
-    const causal = tf.linalg.bandPart(tf.ones([length, length]), -1, 0);
-    let allowed: tf.Tensor = tf.reshape(causal, [1, 1, length, length]);
-    if (paddingId !== undefined) {
-      const keys = tf.cast(tf.notEqual(ids, paddingId), 'float32');
-      allowed = tf.mul(allowed, tf.reshape(keys, [batch, 1, 1, length]));
-    }
-    const bias = tf.mul(tf.sub(1, allowed), MASKED_SCORE);
-    for (const block of blocks) {
-      x = tf.add(
-        x,
-        attention(layerNorm(x, block.norm1Gain, block.norm1Bias), block, bias, batch, length),
-      );
-      const h = tf.reshape(layerNorm(x, block.norm2Gain, block.norm2Bias), [-1, width]);
-      const mlp = dense(
-        activation(dense(h, block.hidden, block.hiddenBias)),
-        block.output,
-        block.outputBias,
-      );
-      x = tf.add(x, tf.reshape(mlp, [batch, length, width]));
-    }
-    const h = tf.reshape(layerNorm(x, finalGain, finalBias), [-1, width]) as tf.Tensor2D;
-    const logits = unembedding
-      ? tf.matMul(h, unembedding as tf.Tensor2D)
-      : tf.matMul(h, tokenEmbeddings as tf.Tensor2D, false, true);
-    return sparseSoftmaxCrossEntropy(logits, targets, paddingId);
-  });
+      const positions = tf.slice(positionEmbeddings, [0, 0], [length, width]);
+      let x: tf.Tensor = tf.add(tokens, positions);
+      // Additive attention bias [B, 1, L, L]: future positions, and padding keys, get MASKED_SCORE.
+      const causal = tf.linalg.bandPart(tf.ones([length, length]), -1, 0);
+      let allowed: tf.Tensor = tf.reshape(causal, [1, 1, length, length]);
+      if (paddingId !== undefined) {
+        const keys = tf.cast(tf.notEqual(ids, paddingId), 'float32');
+        allowed = tf.mul(allowed, tf.reshape(keys, [batch, 1, 1, length]));
+      }
+      const bias = tf.mul(tf.sub(1, allowed), MASKED_SCORE);
+      for (const block of blocks) {
+        x = tf.add(
+          x,
+          attention(layerNorm(x, block.norm1Gain, block.norm1Bias), block, bias, batch, length),
+        );
+        const h = tf.reshape(layerNorm(x, block.norm2Gain, block.norm2Bias), [-1, width]);
+        const mlp = dense(
+          activation(dense(h, block.hidden, block.hiddenBias)),
+          block.output,
+          block.outputBias,
+        );
+        x = tf.add(x, tf.reshape(mlp, [batch, length, width]));
+      }
+      const h = tf.reshape(layerNorm(x, finalGain, finalBias), [-1, width]) as tf.Tensor2D;
+      const logits = unembedding
+        ? tf.matMul(h, unembedding as tf.Tensor2D)
+        : tf.matMul(h, tokenEmbeddings as tf.Tensor2D, false, true);
+      return logits;
+    },
+    paddingId,
+  );
 }

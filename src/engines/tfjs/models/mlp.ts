@@ -5,7 +5,6 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelContext, TfjsModel } from '../model.js';
-import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { type ModelOptionSpec, requireClasses, resolveModelOptions } from './model-options.js';
 import { createWeightFactory, modelOverVariables } from './weights.js';
 
@@ -30,12 +29,12 @@ export function buildMlp(context: ModelContext): TfjsModel {
     width = units;
   }
   const variables = weights.variables;
-  return modelOverVariables('mlp', variables, (inputs, targets) => {
+  return modelOverVariables('mlp', variables, (inputs) => {
     let h: tf.Tensor = tf.cast(tf.reshape(inputs, [-1, features]), 'float32');
     dense.forEach(({ kernel, bias }, i) => {
       h = tf.add(tf.matMul(h as tf.Tensor2D, kernel as tf.Tensor2D), bias);
       if (i < dense.length - 1) h = tf.relu(h);
     });
-    return sparseSoftmaxCrossEntropy(h, targets);
+    return h;
   });
 }

@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchwiseError, defined } from '../../../errors.js';
 import type { ModelContext, TfjsModel } from '../model.js';
-import { sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 import { embeddingLookup } from './embedding.js';
 import {
   type ModelOptionSpec,
@@ -125,7 +124,7 @@ export function buildText(context: ModelContext): TfjsModel {
     return h;
   };
 
-  return modelOverVariables('text', variables, (inputs, targets) => {
+  return modelOverVariables('text', variables, (inputs) => {
     const ids = tf.cast(tf.reshape(inputs, [-1, length]), 'int32') as tf.Tensor2D;
     const batch = ids.shape[0];
     const embedded = tf.reshape(
@@ -138,6 +137,6 @@ export function buildText(context: ModelContext): TfjsModel {
         : (tf.cast(tf.notEqual(ids, paddingId), 'float32') as tf.Tensor2D);
     const summary = summarize(embedded, mask);
     const logits = tf.add(tf.matMul(summary, output as tf.Tensor2D), outputBias);
-    return sparseSoftmaxCrossEntropy(logits, targets);
+    return logits;
   });
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRandom } from '../../../analysis/random.js';
 import type { TfjsModel } from '../model.js';
+import { argmaxCounts, sparseSoftmaxCrossEntropy } from './cross-entropy.js';
 
 export interface WeightFactory {
   /** Every variable created so far, in creation order. */
@@ -50,17 +51,31 @@ export function createWeightFactory(seed: number): WeightFactory {
   };
 }
 
-/** A TfjsModel that owns `variables`: the loss runs inside tf.tidy, dispose frees them. */
+/**
+ * A TfjsModel that owns `variables` and maps inputs to class logits [B, C] (or [B, L, V]): its
+ * loss is their sparse softmax cross-entropy, positions whose target is `ignoreId` left out.
+ * Loss and evaluation run inside tf.tidy; dispose frees the variables.
+ */
 export function modelOverVariables(
   name: string,
   variables: readonly tf.Variable[],
-  loss: (inputs: tf.Tensor, targets: tf.Tensor) => tf.Scalar,
+  logits: (inputs: tf.Tensor) => tf.Tensor,
+  ignoreId?: number,
 ): TfjsModel {
   return {
     name,
     variables,
     parameterCount: countParameters(variables),
-    loss: (inputs, targets) => tf.tidy(() => loss(inputs, targets)),
+    loss: (inputs, targets) =>
+      tf.tidy(() => sparseSoftmaxCrossEntropy(logits(inputs), targets, ignoreId)),
+    evaluate: (inputs, targets) =>
+      tf.tidy(() => {
+        const outputs = logits(inputs);
+        return {
+          loss: sparseSoftmaxCrossEntropy(outputs, targets, ignoreId),
+          ...argmaxCounts(outputs, targets, ignoreId),
+        };
+      }),
     dispose: () => disposeVariables(variables),
   };
 }
