@@ -42,7 +42,7 @@ describe('sweep trial plan', () => {
       16, 32, 64, 128, 256, 500,
     ]);
     expect(() => autoBatches(withoutRecommendation, 500)).toThrow(
-      /--batches auto needs --from-report/,
+      /--batches auto needs a recommendation to center on/,
     );
   });
 
