@@ -3,7 +3,7 @@
 // recommended batch, the fastest measured, the recommendation's regret (its time to the target
 // over the fastest's), and the measured B_crit against find's B_simple.
 // Goal (issue 13): regret at most 1.15x.
-// Run: npx tsx bench/sweep-vs-find.ts [examples=6000] [repeats=2]
+// Run: npx tsx bench/sweep-vs-find.ts [examples=6000] [repeats=2] [lr-rule=default]
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { sweepReportSchema } from '../src/sweep/sweep-report.js';
 
 const examples = process.argv[2] ?? '6000';
 const repeats = process.argv[3] ?? '2';
+const rule = process.argv[4];
 const bin = new URL('../bin/batchwise.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-bench-sweep-'));
 const workload = [
@@ -54,6 +55,7 @@ run([
   repeats,
   '--workers',
   '1',
+  ...(rule ? ['--lr-rule', rule] : []),
   '--json',
   sweepJson,
 ]);
@@ -63,7 +65,7 @@ const a = sweep.analysis;
 
 const cell = (v: string | number) => String(v).padEnd(16);
 console.log(
-  `## find vs sweep: mlp on Fashion-MNIST (${examples} examples), target training loss ${target}, ${repeats} repeat(s)`,
+  `## find vs sweep: mlp on Fashion-MNIST (${examples} examples), target training loss ${target}, ${repeats} repeat(s), learning rates: ${sweep.rule}`,
 );
 console.log(
   [cell('batch'), cell('reached'), cell('steps'), cell('time (s)'), cell('vs fastest')].join(''),

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/store/run-store.js';
 import { trialEventsOf } from '../../src/sweep/sweep-config.js';
 import { sweepReportSchema } from '../../src/sweep/sweep-report.js';
+import { FAKE_TRAINER } from '../engines/command/fake-trainer-command.js';
 import { BIN, batchwise } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-sweep-'));
@@ -204,6 +205,24 @@ describe('batchwise sweep', () => {
     expect(killed?.message).toMatch(/killed by SIGKILL/);
     expect(report.trials.find((t) => t.batchSize === 16)?.outcome).toBe('reached');
   }, 60_000);
+
+  it('a user\'s command trains each trial, with {lr}, {seed} and validation through eval events', async () => {
+    const json = join(dir, 'command.json');
+    const cmd = `node --import tsx ${FAKE_TRAINER} --batch-size {batch} --steps {steps} --seed {seed} --lr {lr} --eval-every {eval_every} --telemetry {telemetry}`;
+    const r = await batchwise(
+      ...['sweep', '--engine', 'command', '--cmd', cmd, '--lr', '0.001'],
+      ...['--batches', '8,32,128', '--target-metric', 'loss<=1.2', '--json', json],
+    );
+    expect(r.code).toBe(0);
+    const report = readReport(json);
+    expect(report.trials.map((t) => t.outcome)).toEqual(['reached', 'reached', 'reached']);
+    // Linear rule from 0.001 at 32.
+    expect(report.trials.map((t) => t.learningRate)).toEqual([0.00025, 0.001, 0.004]);
+    for (const t of report.trials) {
+      expect(t.curve.length).toBeGreaterThan(2);
+      expect(t.validationLoss).toBeLessThanOrEqual(1.2);
+    }
+  });
 
   it('bad input: one line each, nothing trained', async () => {
     const noTarget = await batchwise('sweep', '--engine', 'fake', '--batches', '8');
