@@ -8,7 +8,7 @@ import { findReportToHtml } from '../report/html/html-report.js';
 import { HTML_REPORT_CSS } from '../report/html/html-styles.js';
 import { escapeHtml } from '../report/html/html-summary.js';
 import { inlineJson, inlineScript, vegaSources } from '../report/html/vega-sources.js';
-import { sweepReportToHtml } from '../sweep/sweep-html.js';
+import { sweepBatchTable, sweepReportToHtml, sweepTrialsTable } from '../sweep/sweep-html.js';
 import type { SweepReport } from '../sweep/sweep-report.js';
 import { LIVE_RUN_SCRIPT } from './live-run-script.js';
 import type { RunListEntry, RunView } from './run-view.js';
@@ -110,4 +110,23 @@ ${extra}`,
       inlineScript(LIVE_RUN_SCRIPT),
     ].join('\n'),
   );
+}
+
+/**
+ * A sweep run without a report: the live page of its charts, and below them the findings, the
+ * batches and the trials finished when the page was made (`soFar`: the trials so far, analysed).
+ */
+export function liveSweepPage(view: RunView, soFar: SweepReport | undefined): string {
+  const extra = soFar
+    ? [
+        `<section id="summary"><h2>Findings so far</h2>${soFar.analysis.summary
+          .map((line) => `<p>${escapeHtml(line)}</p>`)
+          .join(
+            '',
+          )}${soFar.messages.map((m) => `<p class="caption">${escapeHtml(m)}</p>`).join('')}</section>`,
+        `<section id="batches"><h2>Batches</h2>${sweepBatchTable(soFar)}</section>`,
+        `<section id="trials"><h2>Trials finished</h2>${sweepTrialsTable(soFar)}</section>`,
+      ].join('\n')
+    : '';
+  return liveRunPage(view, extra);
 }

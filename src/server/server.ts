@@ -6,12 +6,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reportWithRunLabel } from '../find/run-label.js';
-import { escapeHtml } from '../report/html/html-summary.js';
 import { runKind } from '../store/run-kind.js';
 import type { StoredRun } from '../store/run-store.js';
-import { sweepBatchTable, sweepTrialsTable } from '../sweep/sweep-html.js';
 import { storedSweepReport, sweepSoFar } from '../sweep/sweep-run.js';
-import { finishedRunPage, finishedSweepPage, liveRunPage, runListPage } from './dashboard-pages.js';
+import {
+  finishedRunPage,
+  finishedSweepPage,
+  liveRunPage,
+  liveSweepPage,
+  runListPage,
+} from './dashboard-pages.js';
 import { isLocalHost } from './local-host.js';
 import type { Page } from './pages.js';
 import { type EventStreamTiming, streamRunEvents } from './run-event-stream.js';
@@ -88,17 +92,7 @@ function sweepRunPage(run: StoredRun, source: RunSource): string {
   const report = storedSweepReport(run);
   if (report) return finishedSweepPage(report);
   const events = source.events(run.id);
-  const soFar = sweepSoFar(run, events);
-  const extra = soFar
-    ? `<section id="summary"><h2>Findings so far</h2>${soFar.report.analysis.summary
-        .map((line) => `<p>${escapeHtml(line)}</p>`)
-        .join(
-          '',
-        )}${soFar.report.messages.map((m) => `<p class="caption">${escapeHtml(m)}</p>`).join('')}</section>
-<section id="batches"><h2>Batches</h2>${sweepBatchTable(soFar.report)}</section>
-<section id="trials"><h2>Trials finished</h2>${sweepTrialsTable(soFar.report)}</section>`
-    : '';
-  return liveRunPage(runView(run, events), extra);
+  return liveSweepPage(runView(run, events), sweepSoFar(run, events)?.report);
 }
 
 /** The dashboard's routes; false when the path is none of them. */
