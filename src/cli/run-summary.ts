@@ -4,12 +4,25 @@
 import type { PartialRun } from '../find/find-history.js';
 import { runLabel } from '../find/run-label.js';
 import { formatNumber, formatTable } from '../report/format.js';
+import { runKind } from '../store/run-kind.js';
 import type { RunStatus, StoredRun } from '../store/run-store.js';
+import { batchTable } from '../sweep/sweep-markdown.js';
+import type { SweepSoFar } from '../sweep/sweep-run.js';
+import { terminalText } from '../terminal-text.js';
+import { renderTrialLine } from './sweep-summary.js';
 
-/** The recommended batch of a stored report, if it has one. */
+/** The recommended batch of a stored find report (a sweep's: its fastest batch), if any. */
 function recommendedBatch(run: StoredRun): string {
-  const report = run.report as { recommendation?: { batchSize?: unknown } | null } | undefined;
-  const batchSize = report?.recommendation?.batchSize;
+  const report = run.report as
+    | {
+        recommendation?: { batchSize?: unknown } | null;
+        analysis?: { best?: { batchSize?: unknown } };
+      }
+    | undefined;
+  const batchSize =
+    runKind(run) === 'sweep'
+      ? report?.analysis?.best?.batchSize
+      : report?.recommendation?.batchSize;
   return typeof batchSize === 'number' ? String(batchSize) : '–';
 }
 
@@ -28,12 +41,13 @@ export function renderRunsTable(
   statusOf: (run: StoredRun) => string = (run) => run.status,
 ): string {
   if (runs.length === 0) return `no runs in ${storePath}\n`;
-  const header = ['run', 'time', 'model', 'data', 'status', 'batch'];
+  const header = ['run', 'time', 'job', 'model', 'data', 'status', 'batch'];
   const rows = runs.map((run) => {
     const label = runLabel(run);
     return [
       run.id,
       when(run.created),
+      runKind(run),
       label.model,
       label.data,
       statusOf(run),
@@ -85,5 +99,41 @@ export function renderPartialRun(run: StoredRun, partial: PartialRun): string {
         : ''
     }`,
   );
+  return `${lines.join('\n')}\n`;
+}
+
+const SWEEP_NEXT: Record<RunStatus, string> = {
+  running: 'still running, or killed: batchwise sweep --resume RUN continues it',
+  interrupted: 'interrupted: batchwise sweep --resume RUN continues it',
+  failed: 'failed',
+  complete: 'complete',
+};
+
+/** What an unfinished sweep run had trained, for `batchwise show`: its finished trials. */
+export function renderPartialSweep(run: StoredRun, soFar: SweepSoFar | undefined): string {
+  const label = runLabel(run);
+  const lines = [
+    `batchwise sweep: ${label.model} on ${label.data} · run ${run.id} · ${run.status}`,
+    `  ${SWEEP_NEXT[run.status].replace('RUN', run.id)}`,
+    '',
+  ];
+  if (!soFar) {
+    lines.push('  Its stored configuration is not readable: nothing to show.');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(`  Trials finished     ${soFar.finished} of ${soFar.total}`);
+  soFar.ends.forEach((end, i) => {
+    lines.push(renderTrialLine(end, i + 1, soFar.total));
+  });
+  if (soFar.report.analysis.batches.length > 0) {
+    lines.push(
+      '',
+      ...soFar.report.analysis.summary.map((s) => terminalText(`  ${s}`)),
+      '',
+      ...batchTable(soFar.report)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

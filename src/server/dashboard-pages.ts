@@ -8,6 +8,8 @@ import { findReportToHtml } from '../report/html/html-report.js';
 import { HTML_REPORT_CSS } from '../report/html/html-styles.js';
 import { escapeHtml } from '../report/html/html-summary.js';
 import { inlineJson, inlineScript, vegaSources } from '../report/html/vega-sources.js';
+import { sweepBatchTable, sweepReportToHtml, sweepTrialsTable } from '../sweep/sweep-html.js';
+import type { SweepReport } from '../sweep/sweep-report.js';
 import { LIVE_RUN_SCRIPT } from './live-run-script.js';
 import type { RunListEntry, RunView } from './run-view.js';
 
@@ -54,12 +56,12 @@ export function runListPage(runs: readonly RunListEntry[], storePath: string): s
   const rows = runs
     .map(
       (r) =>
-        `<tr data-run="${escapeHtml(r.id)}"><td><a href="/runs/${escapeHtml(r.id)}">${escapeHtml(r.id)}</a></td><td>${escapeHtml(when(r.created))}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.data)}</td><td><span class="status ${escapeHtml(r.status)}">${escapeHtml(r.status)}</span></td><td>${r.batchSize ?? '–'}</td></tr>`,
+        `<tr data-run="${escapeHtml(r.id)}"><td><a href="/runs/${escapeHtml(r.id)}">${escapeHtml(r.id)}</a></td><td>${escapeHtml(when(r.created))}</td><td>${escapeHtml(r.kind)}</td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.data)}</td><td><span class="status ${escapeHtml(r.status)}">${escapeHtml(r.status)}</span></td><td>${r.batchSize ?? '–'}</td></tr>`,
     )
     .join('\n');
   const table =
     runs.length > 0
-      ? `<table class="runs"><thead><tr><th>run</th><th>time</th><th>model</th><th>data</th><th>status</th><th>batch</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
+      ? `<table class="runs"><thead><tr><th>run</th><th>time</th><th>job</th><th>model</th><th>data</th><th>status</th><th>batch</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
       : `<p class="empty" id="no-runs">No runs in ${escapeHtml(storePath)} yet: <code>batchwise find</code> stores each run there.</p>`;
   return page(
     'batchwise',
@@ -71,17 +73,25 @@ ${table}`,
 
 /** A run with a report: the HTML report itself, with the dashboard's links above it. */
 export function finishedRunPage(report: FindReport): string {
-  return findReportToHtml(report).replace(
-    '<main>',
-    `<main><style>nav.dashboard{font-size:13.5px;margin-bottom:12px}nav.dashboard a{color:#1f5fa8}</style>${NAV}`,
-  );
+  return findReportToHtml(report).replace('<main>', `<main>${NAV_STYLE}${NAV}`);
 }
 
-/** A run without a report: its charts so far, live while it runs (a final one is not followed). */
-export function liveRunPage(view: RunView): string {
+const NAV_STYLE =
+  '<style>nav.dashboard{font-size:13.5px;margin-bottom:12px}nav.dashboard a{color:#1f5fa8}</style>';
+
+/** A sweep run with a report: the sweep's HTML report itself, with the dashboard's links. */
+export function finishedSweepPage(report: SweepReport): string {
+  return sweepReportToHtml(report, { banner: `${NAV_STYLE}${NAV}` });
+}
+
+/**
+ * A run without a report: its charts so far, live while it runs (a final one is not followed);
+ * `extra` is HTML shown below the charts as it was when the page was made (a sweep's tables).
+ */
+export function liveRunPage(view: RunView, extra = ''): string {
   const sources = vegaSources();
   const { charts: _charts, ...initial } = view;
-  const title = `batchwise find: ${view.model} on ${view.data}`;
+  const title = `batchwise ${view.kind}: ${view.model} on ${view.data}`;
   return page(
     title,
     `${NAV}
@@ -90,7 +100,8 @@ export function liveRunPage(view: RunView): string {
 <p class="meta">run ${escapeHtml(view.id)} · started ${escapeHtml(when(view.created))}</p>
 </header>
 <div id="live" aria-live="polite">Phase <b id="phase">${escapeHtml(view.phase)}</b> · <span id="event-count">${view.eventCount}</span> events stored · <span class="latest" id="latest">${escapeHtml(view.latest)}</span> · <span id="connection">${view.status === 'running' ? 'connecting' : 'ended'}</span></div>
-<div id="charts"></div>`,
+<div id="charts"></div>
+${extra}`,
     [
       inlineJson('batchwise-run', initial),
       inlineJson('batchwise-charts', view.charts),
@@ -99,4 +110,23 @@ export function liveRunPage(view: RunView): string {
       inlineScript(LIVE_RUN_SCRIPT),
     ].join('\n'),
   );
+}
+
+/**
+ * A sweep run without a report: the live page of its charts, and below them the findings, the
+ * batches and the trials finished when the page was made (`soFar`: the trials so far, analysed).
+ */
+export function liveSweepPage(view: RunView, soFar: SweepReport | undefined): string {
+  const extra = soFar
+    ? [
+        `<section id="summary"><h2>Findings so far</h2>${soFar.analysis.summary
+          .map((line) => `<p>${escapeHtml(line)}</p>`)
+          .join(
+            '',
+          )}${soFar.messages.map((m) => `<p class="caption">${escapeHtml(m)}</p>`).join('')}</section>`,
+        `<section id="batches"><h2>Batches</h2>${sweepBatchTable(soFar)}</section>`,
+        `<section id="trials"><h2>Trials finished</h2>${sweepTrialsTable(soFar)}</section>`,
+      ].join('\n')
+    : '';
+  return liveRunPage(view, extra);
 }

@@ -15,8 +15,13 @@ import {
   type ReportChartInfo,
   reportChart,
 } from '../report/html/report-charts.js';
+import { SWEEP_CHART_INFO, type SweepChartInfo, sweepCharts } from '../report/html/sweep-charts.js';
 import { trajectorySummary } from '../report/noise-summary.js';
+import { type RunKind, runKind } from '../store/run-kind.js';
 import type { RunStatus, StoredEvent, StoredRun } from '../store/run-store.js';
+import { TRIAL_EVENT_KIND } from '../sweep/sweep-config.js';
+import { storedSweepReport, sweepSoFar } from '../sweep/sweep-run.js';
+import { trialEventSchema } from '../sweep/trial-events.js';
 
 export interface RunListEntry {
   readonly id: string;
@@ -24,7 +29,9 @@ export interface RunListEntry {
   readonly model: string;
   readonly data: string;
   readonly status: RunStatus;
-  /** The recommended batch of the stored report; null without one. */
+  /** The job: find, or sweep (src/store/run-kind.ts). */
+  readonly kind: RunKind;
+  /** The recommended batch of the stored report (a sweep's: its fastest); null without one. */
   readonly batchSize: number | null;
 }
 
@@ -59,13 +66,18 @@ export function reportOf(run: StoredRun): FindReport | undefined {
 }
 
 export function runListEntry(run: StoredRun): RunListEntry {
-  const batchSize = (run.report as { recommendation?: { batchSize?: unknown } | null } | undefined)
-    ?.recommendation?.batchSize;
+  const kind = runKind(run);
+  const batchSize =
+    kind === 'sweep'
+      ? storedSweepReport(run)?.analysis.best?.batchSize
+      : (run.report as { recommendation?: { batchSize?: unknown } | null } | undefined)
+          ?.recommendation?.batchSize;
   return {
     id: run.id,
     created: run.created,
     ...runLabel(run),
     status: run.status,
+    kind,
     batchSize: typeof batchSize === 'number' ? batchSize : null,
   };
 }
@@ -80,6 +92,7 @@ function parsedEvents(events: readonly StoredEvent[]): FindEvent[] {
 
 /** One line on a stored event: what was just measured. */
 export function describeEvent(event: StoredEvent): string {
+  if (event.kind === TRIAL_EVENT_KIND) return describeTrialEvent(event);
   const parsed = parseFindEvent(event.payload);
   if (!parsed.ok) return `#${event.sequence} ${event.kind} (unreadable: ${parsed.why})`;
   const e = parsed.event;
@@ -108,6 +121,29 @@ export function describeEvent(event: StoredEvent): string {
       return `#${event.sequence} resumed`;
     default:
       return `#${event.sequence} ${event.kind}`;
+  }
+}
+
+/** One line on a stored event of a sweep's trial. */
+function describeTrialEvent(event: StoredEvent): string {
+  const parsed = trialEventSchema.safeParse(event.payload);
+  if (!parsed.success) return `#${event.sequence} ${event.kind} (unreadable)`;
+  const e = parsed.data;
+  switch (e.type) {
+    case 'trial-start':
+      return `#${event.sequence} trial ${e.id}: started, batch ${e.batchSize}, learning rate ${formatNumber(e.learningRate)}`;
+    case 'eval':
+      return `#${event.sequence} trial ${e.id}: step ${e.step}, ${e.examples.toLocaleString('en-US')} examples, training loss ${formatNumber(e.trainLoss)}${
+        e.validationAccuracy !== undefined
+          ? `, validation accuracy ${(100 * e.validationAccuracy).toFixed(1)}%`
+          : e.validationLoss !== undefined
+            ? `, validation loss ${formatNumber(e.validationLoss)}`
+            : ''
+      }`;
+    case 'trial-end':
+      return `#${event.sequence} trial ${e.id}: ${e.outcome}${
+        e.outcome === 'reached' ? ` in ${formatNumber(e.stepsToTarget)} steps` : ''
+      }${e.message ? ` (${e.message})` : ''}`;
   }
 }
 
@@ -179,7 +215,7 @@ function partialReport(events: readonly FindEvent[]): FindReport {
   return view as unknown as FindReport;
 }
 
-function viewChart(info: ReportChartInfo, result: ChartResult): ViewChart {
+function viewChart(info: ReportChartInfo | SweepChartInfo, result: ChartResult): ViewChart {
   return result.kind === 'chart'
     ? { ...info, spec: result.spec }
     : { ...info, reason: result.reason };
@@ -200,7 +236,35 @@ function chartsOf(report: FindReport, partial: boolean): ViewChart[] {
   );
 }
 
+/** The view of a sweep run: its stored report's charts, else those of the trials so far. */
+function sweepRunView(run: StoredRun, events: readonly StoredEvent[]): RunView {
+  const last = events.at(-1);
+  const stored = storedSweepReport(run);
+  const soFar = stored ? undefined : sweepSoFar(run, events);
+  const report = stored ?? soFar?.report;
+  const charts = report
+    ? sweepCharts(report).map((c) => viewChart(c, c.result))
+    : SWEEP_CHART_INFO.map((info) => ({
+        ...info,
+        reason: "The sweep's stored configuration is not readable, so its trials cannot be shown.",
+      }));
+  return {
+    ...runListEntry(run),
+    updated: run.updated,
+    eventCount: events.length,
+    lastSequence: last?.sequence ?? 0,
+    latest: last ? describeEvent(last) : 'no trial event yet',
+    phase: stored
+      ? 'done'
+      : soFar
+        ? `${soFar.finished} of ${soFar.total} trials finished`
+        : 'starting',
+    charts,
+  };
+}
+
 export function runView(run: StoredRun, events: readonly StoredEvent[]): RunView {
+  if (runKind(run) === 'sweep') return sweepRunView(run, events);
   const report = reportOf(run);
   const last = events.at(-1);
   const parsed = parsedEvents(events);

@@ -6,7 +6,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reportWithRunLabel } from '../find/run-label.js';
-import { finishedRunPage, liveRunPage, runListPage } from './dashboard-pages.js';
+import { runKind } from '../store/run-kind.js';
+import type { StoredRun } from '../store/run-store.js';
+import { storedSweepReport, sweepSoFar } from '../sweep/sweep-run.js';
+import {
+  finishedRunPage,
+  finishedSweepPage,
+  liveRunPage,
+  liveSweepPage,
+  runListPage,
+} from './dashboard-pages.js';
 import { isLocalHost } from './local-host.js';
 import type { Page } from './pages.js';
 import { type EventStreamTiming, streamRunEvents } from './run-event-stream.js';
@@ -78,6 +87,14 @@ function afterSequence(request: IncomingMessage, query: string): number {
   return text !== null && /^\d{1,12}$/.test(text) ? Number(text) : 0;
 }
 
+/** A sweep run's page: its report when it has one, else its trials so far, live while running. */
+function sweepRunPage(run: StoredRun, source: RunSource): string {
+  const report = storedSweepReport(run);
+  if (report) return finishedSweepPage(report);
+  const events = source.events(run.id);
+  return liveSweepPage(runView(run, events), sweepSoFar(run, events)?.report);
+}
+
 /** The dashboard's routes; false when the path is none of them. */
 function handleDashboard(
   dashboard: DashboardOptions,
@@ -136,6 +153,10 @@ function handleDashboard(
     const run = source.run(runId);
     if (!run) {
       notFound();
+      return true;
+    }
+    if (runKind(run) === 'sweep') {
+      send(request, response, 200, HTML, sweepRunPage(run, source), CHART_PAGE_HEADERS);
       return true;
     }
     const report = reportOf(run);

@@ -17,11 +17,24 @@ export function targetText(report: Pick<SweepReport, 'target'>): string {
   return `${t.value.toLocaleString('en-US')} examples`;
 }
 
-/** One row per batch: reached, steps/examples/seconds to target, regret, validation, gap. */
-export function batchTable(report: SweepReport, markdown = false): string {
+export const BATCH_TABLE_HEADER = [
+  'batch',
+  'reached',
+  'steps',
+  'examples',
+  'time',
+  'vs best',
+  'val acc',
+  'val loss',
+  'gap',
+  '',
+] as const;
+
+/** The rows of the per-batch table (the HTML report shows them too). */
+export function batchRows(report: SweepReport): string[][] {
   const general = new Map(report.analysis.generalisation.batches.map((b) => [b.batchSize, b]));
   const recommended = report.analysis.prediction?.recommendedBatch;
-  const rows = report.analysis.batches.map((b) => {
+  return report.analysis.batches.map((b) => {
     const g = general.get(b.batchSize);
     const marks = [
       b.batchSize === recommended ? 'recommended' : '',
@@ -42,11 +55,11 @@ export function batchTable(report: SweepReport, markdown = false): string {
       marks,
     ];
   });
-  return formatTable(
-    ['batch', 'reached', 'steps', 'examples', 'time', 'vs best', 'val acc', 'val loss', 'gap', ''],
-    rows,
-    markdown,
-  );
+}
+
+/** One row per batch: reached, steps/examples/seconds to target, regret, validation, gap. */
+export function batchTable(report: SweepReport, markdown = false): string {
+  return formatTable([...BATCH_TABLE_HEADER], batchRows(report), markdown);
 }
 
 export function sweepReportToMarkdown(report: SweepReport): string {

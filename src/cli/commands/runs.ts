@@ -6,6 +6,7 @@ import { BatchwiseError } from '../../errors.js';
 import { findEvents, partialRun } from '../../find/find-history.js';
 import { reportWithRunLabel } from '../../find/run-label.js';
 import { type FindReport, findReportSchema } from '../../report/find-report-schema.js';
+import { runKind } from '../../store/run-kind.js';
 import {
   DEFAULT_STORE_PATH,
   defaultStorePath,
@@ -14,8 +15,10 @@ import {
   RunStore,
   type StoredRun,
 } from '../../store/run-store.js';
+import { storedSweepReport, sweepSoFar } from '../../sweep/sweep-run.js';
 import { renderFindSummary } from '../find-summary.js';
-import { renderPartialRun, renderRunsTable } from '../run-summary.js';
+import { renderPartialRun, renderPartialSweep, renderRunsTable } from '../run-summary.js';
+import { renderSweepSummary } from '../sweep-summary.js';
 
 /** Opens an existing store read-only (reading commands never create or write one), runs `use`. */
 export function withStore<T>(path: string | undefined, use: (store: RunStore) => T): T {
@@ -42,13 +45,39 @@ export function storedReport(run: StoredRun, storePath: string): FindReport | un
 
 /** Whether a `running` run is being measured now, or was killed (its writer is gone). */
 function writerLine(run: StoredRun, liveness: RunLiveness): string {
+  const job = runKind(run);
   if (liveness.state === 'live') {
     const { pid, host, since } = liveness.writer;
     return `  Measured now by     process ${pid} on ${host} since ${since}\n`;
   }
   if (liveness.state === 'gone')
-    return `  Killed              no process is measuring it (batchwise find --resume ${run.id} continues it)\n`;
+    return `  Killed              no process is measuring it (batchwise ${job} --resume ${run.id} continues it)\n`;
   return '';
+}
+
+/** `batchwise show` of a sweep run: its stored summary, or the trials finished so far. */
+function showSweep(run: StoredRun, store: RunStore, json: boolean, out: NodeJS.WriteStream): void {
+  if (run.report !== undefined) {
+    const report = storedSweepReport(run);
+    if (!report) {
+      throw new BatchwiseError(
+        'invalid-data',
+        `the report of run ${run.id} in ${store.path} is not a valid sweep report (schema version 1)`,
+      );
+    }
+    out.write(
+      json ? `${JSON.stringify(report, null, 2)}\n` : renderSweepSummary(report, { quiet: false }),
+    );
+    return;
+  }
+  const soFar = sweepSoFar(run, store.events(run.id));
+  if (json) {
+    const { report: _none, ...fields } = run;
+    out.write(`${JSON.stringify({ ...fields, trials: soFar?.ends ?? [] }, null, 2)}\n`);
+    return;
+  }
+  out.write(renderPartialSweep(run, soFar));
+  if (run.status === 'running') out.write(writerLine(run, store.runLiveness(run.id)));
 }
 
 export function registerRunsCommands(
@@ -78,6 +107,10 @@ export function registerRunsCommands(
     .action((runRef: string, flags: { store?: string; json?: boolean }) => {
       withStore(flags.store, (store) => {
         const run = store.getRun(runRef);
+        if (runKind(run) === 'sweep') {
+          showSweep(run, store, flags.json === true, io.stdout);
+          return;
+        }
         const report = storedReport(run, store.path);
         if (report) {
           io.stdout.write(

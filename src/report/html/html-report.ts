@@ -4,6 +4,7 @@
 
 import { findReportToJson } from '../find-report.js';
 import type { FindReport } from '../find-report-schema.js';
+import type { ChartResult } from './chart-spec.js';
 import { EMBED_SCRIPT } from './embed-script.js';
 import { HTML_REPORT_CSS } from './html-styles.js';
 import {
@@ -16,26 +17,23 @@ import {
 import { reportCharts } from './report-charts.js';
 import { inlineJson, inlineScript, vegaSources } from './vega-sources.js';
 
-function list(items: readonly string[]): string {
+/** A chart of a report: its container id, title, caption and spec (or why there is none). */
+export interface HtmlChart {
+  readonly id: string;
+  readonly title: string;
+  readonly caption: string;
+  readonly result: ChartResult;
+}
+
+export function list(items: readonly string[]): string {
   return items.length > 0
     ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`
     : '';
 }
 
-export function findReportToHtml(report: FindReport): string {
-  const w = report.workload;
-  const r = report.recommendation;
-  const charts = reportCharts(report);
-  const sources = vegaSources();
-  const title = `batchwise find: ${w.model} on ${w.data}`;
-  const meta = [
-    report.createdAt,
-    `batchwise ${report.tool.version}`,
-    `engine ${report.engine.name} on ${report.engine.backend}`,
-    `${report.machine.cpus} × ${report.machine.cpuModel}`,
-    `${w.datasetSize.toLocaleString('en-US')} examples, ${w.parameterCount.toLocaleString('en-US')} parameters, ${w.optimizer}`,
-  ].join(' · ');
-  const chartSections = charts
+/** One panel per chart: its container (drawn by the embed script), or the reason in its place. */
+export function chartSectionsHtml(charts: readonly HtmlChart[]): string {
+  return charts
     .map((c) => {
       const body =
         c.result.kind === 'chart'
@@ -44,22 +42,53 @@ export function findReportToHtml(report: FindReport): string {
       return `<section class="chart" data-chart="${c.id}"><h2>${escapeHtml(c.title)}</h2><p class="caption">${escapeHtml(c.caption)}</p>${body}</section>`;
     })
     .join('\n');
+}
+
+/** The <head> of a report page: no network, the shared stylesheet. */
+export function reportHead(title: string): string {
+  return `<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:">
+<title>${escapeHtml(title)}</title>
+<style>${HTML_REPORT_CSS}</style>
+</head>`;
+}
+
+/** The report JSON, the chart specs, vega, vega-lite and the embed script, inline. */
+export function reportScripts(reportJson: unknown, charts: readonly HtmlChart[]): string {
+  const sources = vegaSources();
   const specs = charts.flatMap((c) =>
     c.result.kind === 'chart' ? [{ id: c.id, spec: c.result.spec }] : [],
   );
+  return [
+    inlineJson('batchwise-report', reportJson),
+    inlineJson('batchwise-chart-specs', specs),
+    inlineScript(sources.vega),
+    inlineScript(sources.vegaLite),
+    inlineScript(EMBED_SCRIPT),
+  ].join('\n');
+}
+
+export function findReportToHtml(report: FindReport): string {
+  const w = report.workload;
+  const r = report.recommendation;
+  const charts = reportCharts(report);
+  const title = `batchwise find: ${w.model} on ${w.data}`;
+  const meta = [
+    report.createdAt,
+    `batchwise ${report.tool.version}`,
+    `engine ${report.engine.name} on ${report.engine.backend}`,
+    `${report.machine.cpus} × ${report.machine.cpuModel}`,
+    `${w.datasetSize.toLocaleString('en-US')} examples, ${w.parameterCount.toLocaleString('en-US')} parameters, ${w.optimizer}`,
+  ].join(' · ');
   const notes = r
     ? [...r.explanation, ...r.tradeOffs, ...(r.beyondMemory ? [r.beyondMemory.note] : [])]
     : [];
 
   return `<!doctype html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:">
-<title>${escapeHtml(title)}</title>
-<style>${HTML_REPORT_CSS}</style>
-</head>
+${reportHead(title)}
 <body>
 <main>
 <header>
@@ -82,15 +111,11 @@ ${planTable(report)}
 ${r ? '<p class="caption">Candidates: time, steps and examples to the target relative to the recommendation.</p>' : ''}
 ${candidatesTable(report)}
 </section>
-${chartSections}
+${chartSectionsHtml(charts)}
 <details><summary>The report data (JSON, schema version ${report.schemaVersion})</summary><p>Embedded in this file as <code>#batchwise-report</code>; see docs/report.md.</p></details>
 <footer>Written by batchwise ${escapeHtml(report.tool.version)}. Opens offline: vega and vega-lite are embedded.</footer>
 </main>
-${inlineJson('batchwise-report', JSON.parse(findReportToJson(report)))}
-${inlineJson('batchwise-chart-specs', specs)}
-${inlineScript(sources.vega)}
-${inlineScript(sources.vegaLite)}
-${inlineScript(EMBED_SCRIPT)}
+${reportScripts(JSON.parse(findReportToJson(report)), charts)}
 </body>
 </html>
 `;

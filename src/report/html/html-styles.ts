@@ -30,8 +30,8 @@ th, td { text-align: left; padding: 7px 12px; border-bottom: 1px solid var(--lin
 th { background: #f1f5f9; font-weight: 600; font-size: 13px; color: var(--muted); }
 table.plan td:first-child { color: var(--muted); width: 170px; white-space: nowrap; }
 td { font-variant-numeric: tabular-nums; }
-#recommendation .caption { color: var(--muted); font-size: 13.5px; margin: 18px 0 8px; }
-tr.recommended td { background: #f5f3ff; font-weight: 600; }
+#recommendation .caption, #batches .caption, #trials .caption { color: var(--muted); font-size: 13.5px; margin: 18px 0 8px; }
+tr.recommended td, tr.fastest td { background: #f5f3ff; font-weight: 600; }
 .messages { border-left: 3px solid var(--warn); background: #fffbeb; padding: 8px 14px; border-radius: 4px; }
 .chart { background: var(--panel); border: 1px solid var(--line); border-radius: 10px;
   padding: 16px 18px; margin: 18px 0; }

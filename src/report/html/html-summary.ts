@@ -16,7 +16,7 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
-function card(label: string, value: string, note: string, primary = false): string {
+export function card(label: string, value: string, note: string, primary = false): string {
   return `<div class="card${primary ? ' primary' : ''}"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div><div class="note">${escapeHtml(note)}</div></div>`;
 }
 
@@ -96,7 +96,7 @@ export function summarySentences(report: FindReport): string[] {
   return out;
 }
 
-function table(
+export function table(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   classes: readonly string[] = [],
