@@ -22,9 +22,18 @@ export interface CliResult {
  * ($BATCHWISE_STORE), so that parallel test files never share the repository's .batchwise/.
  */
 export async function batchwise(...args: string[]): Promise<CliResult> {
+  return batchwiseWithEnv({}, ...args);
+}
+
+/** batchwise(...) with extra environment variables (PATH to a torch-capable python3, ...). */
+export async function batchwiseWithEnv(
+  extra: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<CliResult> {
   const env = {
     ...process.env,
     BATCHWISE_STORE: join(mkdtempSync(join(tmpdir(), 'batchwise-store-')), 'runs.sqlite'),
+    ...extra,
   };
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {

@@ -206,7 +206,7 @@ describe('batchwise sweep', () => {
     expect(report.trials.find((t) => t.batchSize === 16)?.outcome).toBe('reached');
   }, 60_000);
 
-  it('a user\'s command trains each trial, with {lr}, {seed} and validation through eval events', async () => {
+  it("a user's command trains each trial, with {lr}, {seed} and validation through eval events", async () => {
     const json = join(dir, 'command.json');
     const cmd = `node --import tsx ${FAKE_TRAINER} --batch-size {batch} --steps {steps} --seed {seed} --lr {lr} --eval-every {eval_every} --telemetry {telemetry}`;
     const r = await batchwise(
