@@ -2,9 +2,6 @@
 // time model from the throughput fit, the noise scale and the loss history.
 
 import { fitNoiseAgainstLoss, noiseTrend } from '../analysis/noise-trend.js';
-import { median } from '../analysis/statistics.js';
-import { fitStepTime } from '../analysis/step-time.js';
-import { resampleThroughput } from '../analysis/step-time-bootstrap.js';
 import type { WorkloadInfo } from '../engines/engine.js';
 import type { FindEvidence } from '../probes/find-probes.js';
 import { type Recommendation, recommend } from './recommend.js';
