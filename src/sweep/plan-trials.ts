@@ -101,7 +101,7 @@ export function learningRateAt(
   }).learningRate;
 }
 
-/** The rule behind `tuned`'s grid, and the default: sqrt for Adam, noise with a report, else linear. */
+/** The scaling rule of one rate per batch, or behind `tuned`'s grid: sqrt for Adam, noise with a report, else linear. */
 export function baseRuleOf(
   settings: Pick<SweepSettings, 'lrRule' | 'optimizer'>,
   basis: SweepBasis,
@@ -151,7 +151,7 @@ export function planTrials(input: {
     );
   }
   const baseRule = baseRuleOf(settings, basis);
-  const rule = settings.lrRule ?? baseRule;
+  const rule = settings.lrRule;
   const factors = rule === 'tuned' ? settings.tunedFactors : [1];
   const maxExamples =
     target.kind === 'examples' ? target.value : Math.ceil(settings.maxEpochs * trainingSize);

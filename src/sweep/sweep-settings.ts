@@ -49,23 +49,28 @@ const batchesSetting = () =>
       return [...new Set(parts)].sort((a, b) => a - b);
     });
 
+const parsedMetricTarget = z.object({
+  metric: z.enum(['accuracy', 'loss']),
+  direction: z.enum(['>=', '<=']),
+  value: z.number(),
+});
+
+/** `accuracy>=0.88` from the command line, or the parsed object (a library call, a stored run). */
 const metricTarget = () =>
-  z.string().transform((value, context) => {
+  z.preprocess((value, context) => {
+    if (typeof value !== 'string') return value;
     const match = METRIC_TARGET.exec(value);
     const number = match ? Number(match[3]) : Number.NaN;
     if (!match || !Number.isFinite(number)) {
       context.addIssue({
         ...COMPLETE,
+        input: value,
         message: `takes accuracy>=X or loss<=X (a validation metric), got "${value}"`,
       });
       return z.NEVER;
     }
-    return {
-      metric: match[1] as 'accuracy' | 'loss',
-      direction: match[2] as '>=' | '<=',
-      value: number,
-    };
-  });
+    return { metric: match[1], direction: match[2], value: number };
+  }, parsedMetricTarget);
 
 export const sweepSettingsSchema = z
   .object({
@@ -129,11 +134,11 @@ export const sweepSettingsSchema = z
       }),
     ),
     lrRule: flag(
-      choice(SWEEP_LR_RULES).optional(),
+      choice(SWEEP_LR_RULES).default('tuned'),
       sweep({
         flag: '--lr-rule',
         value: '<rule>',
-        help: "learning rate per batch: linear, sqrt, noise (needs --from-report's noise scale), tuned (a grid around the rule's rate, best kept); default: sqrt for Adam, noise with a report, else linear",
+        help: "learning rate per batch: tuned (0.5x, 1x and 2x the scaling rule's rate, the fastest kept: 3 trials a batch), or one rate by linear, sqrt or noise (needs --from-report's noise scale)",
       }),
     ),
     repeats: flag(

@@ -60,10 +60,10 @@ describe('sweep trial plan', () => {
   });
 
   it('defaults the rule by optimizer and evidence', () => {
-    expect(baseRuleOf({ optimizer: 'adam' }, fromReport)).toBe('sqrt');
-    expect(baseRuleOf({ optimizer: 'sgd' }, fromReport)).toBe('noise');
-    expect(baseRuleOf({ optimizer: 'sgd' }, withoutNoise)).toBe('linear');
+    expect(baseRuleOf({ optimizer: 'adam', lrRule: 'tuned' }, fromReport)).toBe('sqrt');
     expect(baseRuleOf({ optimizer: 'sgd', lrRule: 'tuned' }, fromReport)).toBe('noise');
+    expect(baseRuleOf({ optimizer: 'sgd', lrRule: 'tuned' }, withoutNoise)).toBe('linear');
+    expect(baseRuleOf({ optimizer: 'adam', lrRule: 'linear' }, fromReport)).toBe('linear');
   });
 
   it('plans one trial per batch, rate factor and repeat, with seeds, budgets and evaluations', () => {
@@ -95,7 +95,7 @@ describe('sweep trial plan', () => {
   });
 
   it('an --examples target is the budget itself', () => {
-    const settings = sweepSettingsSchema.parse({ batches: '10', examples: 500 });
+    const settings = sweepSettingsSchema.parse({ batches: '10', examples: 500, lrRule: 'linear' });
     const plan = planTrials({
       settings,
       basis: { source: 'flags', learningRate: 0.05, learningRateBatchSize: 32 },

@@ -15,7 +15,7 @@ import { FAKE_TRAINER } from '../engines/command/fake-trainer-command.js';
 import { BIN, batchwise } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-sweep-'));
-const FAKE = ['sweep', '--engine', 'fake', '--target-loss', '0.5'];
+const FAKE = ['sweep', '--engine', 'fake', '--target-loss', '0.5', '--lr-rule', 'linear'];
 
 function readReport(path: string) {
   return sweepReportSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
@@ -94,14 +94,20 @@ describe('batchwise sweep', () => {
     expect(f.code).toBe(0);
     const recommended = JSON.parse(readFileSync(find, 'utf8')).recommendation.batchSize as number;
     const json = join(dir, 'from-report.json');
-    const r = await batchwise(...FAKE, '--from-report', find, '--json', json, '--quiet');
+    // The default learning rates: tuned, 3 per batch around the noise rule's.
+    const r = await batchwise(
+      ...['sweep', '--engine', 'fake', '--target-loss', '0.5'],
+      ...['--from-report', find, '--json', json, '--quiet'],
+    );
     expect(r.code).toBe(0);
     const report = readReport(json);
     expect(report.basis).toMatchObject({ source: 'report', recommendedBatch: recommended });
     expect(report.batches).toContain(recommended);
     expect(report.batches).toContain(32);
     expect(report.batches.length).toBeGreaterThanOrEqual(5);
-    expect(report.rule).toBe('noise');
+    expect(report.rule).toBe('tuned');
+    expect(report.baseRule).toBe('noise');
+    expect(report.trials).toHaveLength(3 * report.batches.length);
     expect(report.analysis.prediction?.recommendedRegret).toBeGreaterThanOrEqual(1);
     expect(report.analysis.summary[0]).toMatch(/^find's recommendation, batch \d+/);
     expect(r.stdout.trim()).toMatch(/^fastest batch \d+, recommendation \d+ at \d\.\d\dx$/);
@@ -210,7 +216,7 @@ describe('batchwise sweep', () => {
     const json = join(dir, 'command.json');
     const cmd = `node --import tsx ${FAKE_TRAINER} --batch-size {batch} --steps {steps} --seed {seed} --lr {lr} --eval-every {eval_every} --telemetry {telemetry}`;
     const r = await batchwise(
-      ...['sweep', '--engine', 'command', '--cmd', cmd, '--lr', '0.001'],
+      ...['sweep', '--engine', 'command', '--cmd', cmd, '--lr', '0.001', '--lr-rule', 'linear'],
       ...['--batches', '8,32,128', '--target-metric', 'loss<=1.2', '--json', json],
     );
     expect(r.code).toBe(0);
