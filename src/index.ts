@@ -37,6 +37,12 @@ export * from './find/find-events.js';
 export * from './find/find-settings.js';
 export * from './find/resolve-config.js';
 export { type FindJob, type FindOutcome, runFind } from './find/run-find.js';
+export {
+  type DatasetLike,
+  type FindBatchSizeOptions,
+  findBatchSize,
+  type TensorLike,
+} from './library/find-batch-size.js';
 export { DEVICES } from './planner/devices.js';
 export * from './planner/from-evidence.js';
 export { type Plan, type PlanInput, planBatch, splitGlobalBatch } from './planner/plan.js';

@@ -12,6 +12,7 @@ import { type FashionMnistSplit, loadFashionMnist } from './fashion-mnist.js';
 import { loadIdxPair } from './idx.js';
 import { loadJsonl } from './jsonl.js';
 import { teacherStudentDataset } from './teacher-student.js';
+import { loadTensorFile } from './tensor-file.js';
 import { loadText } from './text.js';
 import { type TokenTask, tokenCorpusDataset } from './token-corpus.js';
 
@@ -182,12 +183,16 @@ export async function loadDataset(request: LoadDatasetOptions): Promise<Dataset>
       vocabularySize: asNumber(o.vocabularySize),
     });
   }
+  if (lower.endsWith('.bwt')) {
+    readOptions(data, given, {});
+    return loadTensorFile(data);
+  }
   if (IDX_IMAGES.test(data)) {
     const o = readOptions(data, given, { examples: 'number' });
     return loadIdxPair(data, idxLabelsPath(data), { examples: asNumber(o.examples) });
   }
   throw dataError(
     data,
-    `unsupported file type (supported: .csv, .jsonl, .ndjson, .txt, *-images-idx3-ubyte[.gz]; built-in data sets: ${BUILTIN_NAMES})`,
+    `unsupported file type (supported: .csv, .jsonl, .ndjson, .txt, *-images-idx3-ubyte[.gz], .bwt; built-in data sets: ${BUILTIN_NAMES})`,
   );
 }

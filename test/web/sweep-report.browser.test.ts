@@ -150,6 +150,12 @@ describe.skipIf(!hasChromium())('sweep HTML report in headless Chromium', () => 
     none.analysis.batches = [];
     none.analysis.fit = { kind: 'insufficient', reason: 'no batch reached the target' };
     delete none.analysis.best;
+    delete none.analysis.prediction;
+    none.analysis.generalisation = {
+      verdict: 'not-enough-trials',
+      statement: 'Not enough trials to tell whether larger batches generalised worse.',
+      batches: [],
+    };
     none.analysis.summary = [
       'No batch reached the target in most of its repeats: nothing to compare.',
     ];
