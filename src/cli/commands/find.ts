@@ -12,6 +12,7 @@ import { findReportToJson } from '../../report/find-report.js';
 import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
+import { writeFindTensorBoard } from '../../report/tensorboard-writer.js';
 import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
 import { createProgress } from '../find-progress.js';
 import { renderFindSummary } from '../find-summary.js';
@@ -24,6 +25,7 @@ interface OutputFlags {
   markdown?: string;
   html?: string;
   plots?: string;
+  tensorboard?: string;
   quiet?: boolean;
   /** A path, or false with --no-store. */
   store?: string | false;
@@ -54,6 +56,10 @@ export function registerFindCommand(program: Command, io: Io): void {
     .option('--markdown <file>', 'write the report as Markdown')
     .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
     .option('--plots <dir>', 'write each chart as SVG and PNG into this folder')
+    .option(
+      '--tensorboard <dir>',
+      'write the measurements as a TensorBoard event file into this folder',
+    )
     .option('--quiet', 'no progress; print only the recommendation')
     .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
     .option('--no-store', 'do not store the run')
@@ -73,6 +79,8 @@ function outputsOf(flags: OutputFlags): OutputPath[] {
   if (flags.markdown !== undefined) outputs.push({ flag: '--markdown', path: flags.markdown });
   if (flags.html !== undefined) outputs.push({ flag: '--html', path: flags.html });
   if (flags.plots !== undefined) outputs.push({ flag: '--plots', path: flags.plots, folder: true });
+  if (flags.tensorboard !== undefined)
+    outputs.push({ flag: '--tensorboard', path: flags.tensorboard, folder: true });
   return outputs;
 }
 
@@ -166,6 +174,18 @@ async function writeOutputs(
         throw new BatchwiseError(
           'invalid-option',
           `could not write --plots ${output.path} (${reason})`,
+        );
+      }
+      continue;
+    }
+    if (output.flag === '--tensorboard') {
+      try {
+        writeFindTensorBoard(report, output.path);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new BatchwiseError(
+          'invalid-option',
+          `could not write --tensorboard ${output.path} (${reason})`,
         );
       }
       continue;

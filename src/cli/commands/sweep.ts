@@ -13,7 +13,8 @@ import { sweepSettingsSchema } from '../../sweep/sweep-settings.js';
 import { withInterrupt } from '../interrupt.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
 import { settingFlags } from '../setting-flags.js';
-import { renderSweepSummary, renderTrialLine } from '../sweep-summary.js';
+import { createSweepProgress } from '../sweep-progress.js';
+import { renderSweepSummary } from '../sweep-summary.js';
 
 const SWEEP_FLAGS = settingFlags(sweepSettingsSchema);
 
@@ -96,9 +97,7 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
       inputs.push({ flag: '--from-report', path: used.fromReport });
     if (storePath !== undefined) inputs.push({ flag: '--store', path: storePath });
     checkOutputPaths(outputs, inputs);
-    const progress = flags.quiet ? undefined : io.stderr;
-    let finished = 0;
-    let total = 0;
+    const progress = createSweepProgress(io.stderr, !flags.quiet);
     const outcome = await withInterrupt(
       io,
       'stopping the running trials, then writing what finished',
@@ -111,32 +110,28 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
           signal,
           onFind: (phase, found) => {
             if (phase === 'start') {
-              progress?.write(
-                'batchwise: no --from-report: running find first, to center the batches on its recommendation\n',
+              progress.log(
+                'batchwise: no --from-report: running find first, to center the batches on its recommendation',
               );
             } else if (found?.recommendation) {
-              progress?.write(
-                `batchwise: find recommends batch ${found.recommendation.batchSize} (learning rate ${found.recommendation.learningRate.toPrecision(3)})\n`,
+              progress.log(
+                `batchwise: find recommends batch ${found.recommendation.batchSize} (learning rate ${found.recommendation.learningRate.toPrecision(3)})`,
               );
             }
           },
           onStored: (runId) => {
-            progress?.write(
-              `batchwise: ${resume ? 'resuming' : 'storing'} sweep ${runId} in ${store?.path}\n`,
+            progress.log(
+              `batchwise: ${resume ? 'resuming' : 'storing'} sweep ${runId} in ${store?.path}`,
             );
           },
           onConfig: (config, pending) => {
-            total = pending;
-            progress?.write(
-              `batchwise: ${pending} trial(s) of batch ${config.batches.join(', ')}, ${config.settings.workers} at a time\n`,
+            progress.config(pending, config.settings.workers);
+            progress.log(
+              `batchwise: ${pending} trial(s) of batch ${config.batches.join(', ')}, ${config.settings.workers} at a time`,
             );
           },
-          onEvent: (event) => {
-            if (event.type !== 'trial-end') return;
-            finished++;
-            progress?.write(`${renderTrialLine(event, finished, total)}\n`);
-          },
-        }),
+          onEvent: (event) => progress.event(event),
+        }).finally(() => progress.done()),
     );
     const { report } = outcome;
     human.write(renderSweepSummary(report, { quiet: flags.quiet === true }));
