@@ -5,6 +5,7 @@
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchwiseError } from '../errors.js';
+import { terminalLine } from '../terminal-text.js';
 
 export interface OutputPath {
   /** The flag that named it, for messages: '--json'. */
@@ -87,8 +88,16 @@ export function checkOutputPaths(
   }
 }
 
-/** Writes one output file; a failure is one line naming the flag and the reason. */
-export function writeOutput(output: OutputPath, text: string, stdout: NodeJS.WritableStream): void {
+/**
+ * Writes one output file; a failure is one line naming the flag and the reason. With `announce`,
+ * says there where it wrote (`batchwise: wrote report.html`); nothing for standard output.
+ */
+export function writeOutput(
+  output: OutputPath,
+  text: string,
+  stdout: NodeJS.WritableStream,
+  announce?: NodeJS.WritableStream,
+): void {
   if (output.path === '-' && output.stdoutAllowed) {
     stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return;
@@ -102,4 +111,5 @@ export function writeOutput(output: OutputPath, text: string, stdout: NodeJS.Wri
       `could not write ${output.flag} ${output.path} (${reason})`,
     );
   }
+  announce?.write(`batchwise: wrote ${terminalLine(output.path)}\n`);
 }

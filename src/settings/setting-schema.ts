@@ -9,6 +9,8 @@ import { parseSizeBytes } from '../find/parse-size.js';
 /** How a setting appears on the command line. Settings without one are internal constants. */
 export interface FlagMeta {
   readonly flag: string;
+  /** A one-letter alias, e.g. '-m'; only where it is conventional and unambiguous. */
+  readonly short?: string;
   /** The value's name in help, e.g. '<rate>'; none for a switch. */
   readonly value?: string;
   readonly help: string;

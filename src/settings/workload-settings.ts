@@ -24,6 +24,7 @@ export const workloadSettingsShape = {
     z.string().min(1).default('mlp'),
     workload({
       flag: '--model',
+      short: '-m',
       value: '<name|path>',
       help: 'built-in model (mlp, cnn, text, lm) or a TF.js Layers model.json',
     }),
@@ -32,6 +33,7 @@ export const workloadSettingsShape = {
     z.string().min(1).optional(),
     workload({
       flag: '--data',
+      short: '-d',
       value: '<name|path>',
       help: "built-in data set (synthetic, tokens, fashion-mnist) or a file (.csv, .jsonl, .txt, IDX); default: the model's",
     }),
@@ -85,7 +87,8 @@ export const workloadSettingsShape = {
 
   // Where it is trained.
   engine: flag(
-    choice(ENGINE_NAMES).default('tfjs'),
+    // 'fake' (known answers, for tests) works but is not offered.
+    z.enum(ENGINE_NAMES, { error: 'must be tfjs or command' }).default('tfjs'),
     engine({
       flag: '--engine',
       value: '<name>',

@@ -30,6 +30,15 @@ export async function batchwiseWithEnv(
   extra: NodeJS.ProcessEnv,
   ...args: string[]
 ): Promise<CliResult> {
+  return batchwiseIn(undefined, extra, ...args);
+}
+
+/** batchwiseWithEnv(...) run in the folder `cwd` (where a config file is looked for). */
+export async function batchwiseIn(
+  cwd: string | undefined,
+  extra: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<CliResult> {
   const env = {
     ...process.env,
     BATCHWISE_STORE: join(mkdtempSync(join(tmpdir(), 'batchwise-store-')), 'runs.sqlite'),
@@ -39,6 +48,7 @@ export async function batchwiseWithEnv(
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
       maxBuffer: 64 * 1024 * 1024,
       env,
+      ...(cwd !== undefined ? { cwd } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -14,6 +14,7 @@ import { LOG_FIELDS, parseFieldMapping } from '../../analyze/field-map.js';
 import { LOG_FORMATS, readTrainingLogs } from '../../analyze/read-log.js';
 import { BatchwiseError } from '../../errors.js';
 import { VERSION } from '../../version.js';
+import { examplesText, HELP_GROUPS } from '../help-text.js';
 import {
   parseChoice,
   parseFiniteNumber,
@@ -67,6 +68,7 @@ export function registerAnalyzeCommand(
       'noise scale, throughput and a recommendation from existing training logs (protocol JSON lines, CSV, TensorBoard event files)',
     )
     .argument('<file...>', 'log files, or TensorBoard log directories')
+    .optionsGroup('Analysis:')
     .option(
       '--format <format>',
       `log format: ${LOG_FORMATS.join(', ')} (default: from the name or content)`,
@@ -102,9 +104,19 @@ export function registerAnalyzeCommand(
       'timed steps dropped at the start of each log and batch size',
       '1',
     )
+    .optionsGroup(HELP_GROUPS.output)
     .option('--json <file>', 'write the full report as JSON')
     .option('--markdown <file>', 'write the report as Markdown')
-    .option('--quiet', 'print only the recommendation')
+    .option('-q, --quiet', 'print only the recommendation')
+    .optionsGroup('Options:')
+    .addHelpText(
+      'after',
+      examplesText([
+        'analyze run.jsonl              # the telemetry protocol (docs/protocol.md)',
+        'analyze metrics.csv --map sqNorm=grad_norm_sq_global --dataset-size 60000',
+        'analyze runs/ --target-loss 0.5 --json analysis.json   # TensorBoard event files',
+      ]),
+    )
     .action(async (files: string[], flags: AnalyzeFlags) => {
       process.exitCode = await runAnalyze(files, flags, io);
     });

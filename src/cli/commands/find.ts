@@ -14,11 +14,13 @@ import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
 import { writeFindTensorBoard } from '../../report/tensorboard-writer.js';
 import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
+import { terminalLine } from '../../terminal-text.js';
 import { createProgress } from '../find-progress.js';
 import { renderFindSummary } from '../find-summary.js';
+import { examplesText, HELP_GROUPS } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
-import { settingFlags } from '../setting-flags.js';
+import { noConfigOption, settingFlags } from '../setting-flags.js';
 
 interface OutputFlags {
   json?: string;
@@ -34,6 +36,14 @@ interface OutputFlags {
 }
 
 const FIND_FLAGS = settingFlags(findSettingsSchema);
+
+const EXAMPLES = examplesText([
+  'find              # the built-in default: a small MLP on synthetic data',
+  'find -m cnn -d fashion-mnist --optimizer adam --lr 1e-3 --json report.json',
+  'find -m model.json -d train.csv --label y --memory-budget 4GiB --html report.html',
+  "find --engine command --cmd 'python3 train.py --batch-size {batch} --steps {steps} --telemetry {telemetry}'",
+  'find --resume     # continue the newest interrupted run',
+]);
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
@@ -52,6 +62,7 @@ export function registerFindCommand(program: Command, io: Io): void {
       'measure memory, throughput and gradient noise, then recommend a batch size (the default command)',
     );
   FIND_FLAGS.add(command)
+    .optionsGroup(HELP_GROUPS.output)
     .option('--json <file>', 'write the full report as JSON (- for standard output)')
     .option('--markdown <file>', 'write the report as Markdown')
     .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
@@ -60,13 +71,17 @@ export function registerFindCommand(program: Command, io: Io): void {
       '--tensorboard <dir>',
       'write the measurements as a TensorBoard event file into this folder',
     )
-    .option('--quiet', 'no progress; print only the recommendation')
+    .option('-q, --quiet', 'no progress; print only the recommendation')
+    .optionsGroup(HELP_GROUPS.store)
     .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
     .option('--no-store', 'do not store the run')
     .option(
       '--resume [run]',
       'continue an interrupted run from the store without repeating its measurements (default: the newest unfinished run)',
     )
+    .optionsGroup('Options:')
+    .addOption(noConfigOption())
+    .addHelpText('after', EXAMPLES)
     .action(async (flags: OutputFlags, self: Command) => {
       process.exitCode = await findCommand(flags, self, io);
     });
@@ -93,7 +108,9 @@ function inputsOf(settings: FindSettings, storePath: string | undefined): InputP
 
 async function findCommand(flags: OutputFlags, command: Command, io: Io): Promise<number> {
   const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
-  const settings = FIND_FLAGS.parse(command);
+  const settings = FIND_FLAGS.parse(command, (line) => {
+    if (!flags.quiet) io.stderr.write(`batchwise: ${line}\n`);
+  });
   if (flags.resume !== undefined) {
     if (storePath === undefined)
       throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
@@ -148,7 +165,7 @@ async function findCommand(flags: OutputFlags, command: Command, io: Io): Promis
     } else {
       human.write(renderFindSummary(report));
     }
-    await writeOutputs(report, outputs, io);
+    await writeOutputs(report, outputs, io, !flags.quiet);
     if (outcome.kind === 'no-recommendation') {
       io.stderr.write(`batchwise: no recommendation: ${outcome.message}\n`);
       return outcome.reason === 'diverged' ? EXIT_CODES.diverged : EXIT_CODES[outcome.kind];
@@ -163,12 +180,14 @@ async function writeOutputs(
   report: FindOutcome['report'],
   outputs: readonly OutputPath[],
   io: Io,
+  announce: boolean,
 ): Promise<void> {
   for (const output of outputs) {
     if (output.flag === '--plots') {
       try {
         const { notes } = await writeReportPlots(report, output.path);
         for (const note of notes) io.stderr.write(`batchwise: ${note}\n`);
+        if (announce) io.stderr.write(`batchwise: wrote ${terminalLine(output.path)}\n`);
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
         throw new BatchwiseError(
@@ -196,6 +215,6 @@ async function writeOutputs(
         : output.flag === '--markdown'
           ? findReportToMarkdown
           : findReportToHtml;
-    writeOutput(output, render(report), io.stdout);
+    writeOutput(output, render(report), io.stdout, announce ? io.stderr : undefined);
   }
 }

@@ -26,6 +26,7 @@ import { type Plan, type PlanInput, planBatch } from '../../planner/plan.js';
 import { planToJson } from '../../planner/plan-json.js';
 import { findReportSchema } from '../../report/find-report-schema.js';
 import { formatNumber, formatSeconds, formatTable } from '../../report/format.js';
+import { examplesText, HELP_GROUPS } from '../help-text.js';
 import {
   parseChoice,
   parseNonNegativeInteger,
@@ -275,12 +276,14 @@ export function registerPlanCommand(
     .description(
       'plan the batch of a large model from its configuration alone: memory per device, largest micro-batch, global batch, split, learning rate and time',
     )
+    .optionsGroup('Model:')
     .requiredOption(
-      '--model <name|file>',
+      '-m, --model <name|file>',
       'preset (gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, llama-1b, llama-7b, llama-13b, llama-70b, bert-base, bert-large, resnet18, resnet50), a transformer config.json or a TF.js model.json',
     )
     .option('--seq-len <n>', 'tokens per sequence (default: the model’s)')
     .option('--resolution <n>', 'image side in pixels for convnets', '224')
+    .optionsGroup('Device:')
     .option(
       '--device <name>',
       'device from the catalog (h100-80gb, a100-80gb, rtx4090, …)',
@@ -289,6 +292,7 @@ export function registerPlanCommand(
     .option('--device-memory <size>', 'custom device memory, e.g. 24GiB (with --device-tflops)')
     .option('--device-tflops <n>', 'custom device peak TFLOPS (with --device-memory)')
     .option('--devices <n>', 'devices in all (data × tensor × pipeline parallel)', '1')
+    .optionsGroup('Training:')
     .option('--precision <p>', 'fp32, bf16 or fp16 (mixed precision, fp32 master weights)', 'bf16')
     .option('--optimizer <name>', 'sgd, momentum, adam or adamw', 'adamw')
     .option('--optimizer-bits <n>', 'optimizer state bits: 32 or 8 (block-wise 8-bit)', '32')
@@ -298,6 +302,7 @@ export function registerPlanCommand(
     .option('--recompute <mode>', 'activation recomputation: none, selective or full', 'none')
     .option('--flash-attention <on|off>', 'fused attention: no s×s scores stored', 'on')
     .option('--margin <fraction>', 'fraction of device memory kept free', '0.05')
+    .optionsGroup('Batch:')
     .option('--target-loss <nats>', 'loss to reach: global batch = Kaplan B_crit(L)')
     .option('--compute-budget <flops>', 'training FLOPs: global batch = DeepSeek B_opt(C)')
     .option('--tokens <n>', 'training tokens (default: C/6N, else 20 per parameter)')
@@ -306,7 +311,17 @@ export function registerPlanCommand(
     .option('--lr <rate>', 'a learning rate known to work at --lr-batch')
     .option('--lr-batch <n>', 'the batch size --lr belongs to')
     .option('--mfu <fraction>', 'model FLOPs utilisation for the time estimate', '0.4')
+    .optionsGroup(HELP_GROUPS.output)
     .option('--json <file>', 'write the plan as JSON')
+    .optionsGroup('Options:')
+    .addHelpText(
+      'after',
+      examplesText([
+        'plan -m gpt2-small --device h100-80gb --precision bf16 --optimizer adamw --flash-attention on',
+        'plan -m llama-7b --device a100-80gb --devices 64 --zero 3 --recompute selective --compute-budget 1e22',
+        'plan -m resnet50 --device rtx4090 --examples 1281167 --json plan.json',
+      ]),
+    )
     .action((flags: PlanFlags) => {
       const input = planInputFromFlags(flags);
       const plan = planBatch(input);

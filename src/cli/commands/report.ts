@@ -9,6 +9,7 @@ import { type FindReport, findReportSchema } from '../../report/find-report-sche
 import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
+import { examplesText } from '../help-text.js';
 import { checkOutputPaths, type OutputPath, writeOutput } from '../output-paths.js';
 import { storedReport, withStore } from './runs.js';
 
@@ -82,6 +83,13 @@ export function registerReportCommand(
     .option('--html <file>', 'write one self-contained HTML file with charts (opens offline)')
     .option('--plots <dir>', 'write each chart as SVG and PNG into this folder')
     .option('--markdown <file>', 'write the report as Markdown')
+    .addHelpText(
+      'after',
+      examplesText([
+        'report report.json --html report.html',
+        'report 3f2a --plots charts --markdown report.md   # a stored run (batchwise runs)',
+      ]),
+    )
     .action(async (path: string, flags: ReportFlags) => {
       if (!flags.html && !flags.plots && !flags.markdown) {
         throw new BatchwiseError(

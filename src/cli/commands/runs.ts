@@ -17,6 +17,7 @@ import {
 } from '../../store/run-store.js';
 import { storedSweepReport, sweepSoFar } from '../../sweep/sweep-run.js';
 import { renderFindSummary } from '../find-summary.js';
+import { examplesText } from '../help-text.js';
 import { renderPartialRun, renderPartialSweep, renderRunsTable } from '../run-summary.js';
 import { renderSweepSummary } from '../sweep-summary.js';
 
@@ -88,6 +89,7 @@ export function registerRunsCommands(
     .command('runs')
     .description('list the runs of the run store')
     .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
+    .addHelpText('after', examplesText(['runs', 'runs --store experiments/runs.sqlite']))
     .action((flags: { store?: string }) => {
       withStore(flags.store, (store) => {
         io.stdout.write(
@@ -104,6 +106,10 @@ export function registerRunsCommands(
     .argument('<run>', 'a run id (or a unique prefix), as batchwise runs lists them')
     .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
     .option('--json', 'print the report JSON (or, unfinished, the run and its measurements)')
+    .addHelpText(
+      'after',
+      examplesText(['show 3f2a          # a run id or a unique prefix of one', 'show 3f2a --json']),
+    )
     .action((runRef: string, flags: { store?: string; json?: boolean }) => {
       withStore(flags.store, (store) => {
         const run = store.getRun(runRef);

@@ -8,6 +8,7 @@ import { loadPages } from '../../server/pages.js';
 import { RunSource } from '../../server/run-source.js';
 import { startServer } from '../../server/server.js';
 import { DEFAULT_STORE_PATH, defaultStorePath } from '../../store/run-store.js';
+import { examplesText } from '../help-text.js';
 import { parseNonNegativeInteger } from '../parse-options.js';
 
 interface ServeFlags {
@@ -34,6 +35,13 @@ export function registerServeCommand(
     .option(
       '--store <path>',
       `the run store to show (default: ${DEFAULT_STORE_PATH}; a missing one shows no runs)`,
+    )
+    .addHelpText(
+      'after',
+      examplesText([
+        'serve                     # http://127.0.0.1:8765: the stored runs, live',
+        'serve --port 0 --store experiments/runs.sqlite',
+      ]),
     )
     .action(async (flags: ServeFlags) => {
       const port = parseNonNegativeInteger('--port', flags.port);

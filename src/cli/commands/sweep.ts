@@ -10,9 +10,10 @@ import { planSweepResume, runSweep, type SweepResumePlan } from '../../sweep/run
 import { sweepReportToHtml } from '../../sweep/sweep-html.js';
 import { sweepReportToJson, sweepReportToMarkdown } from '../../sweep/sweep-markdown.js';
 import { sweepSettingsSchema } from '../../sweep/sweep-settings.js';
+import { examplesText, HELP_GROUPS } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
-import { settingFlags } from '../setting-flags.js';
+import { noConfigOption, settingFlags } from '../setting-flags.js';
 import { createSweepProgress } from '../sweep-progress.js';
 import { renderSweepSummary } from '../sweep-summary.js';
 
@@ -29,12 +30,12 @@ interface OutputFlags {
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
-const EXAMPLES = `
-Examples:
-  $ batchwise find --model mlp --data fashion-mnist --json find.json
-  $ batchwise sweep --from-report find.json --target-metric accuracy>=0.85 --html sweep.html
-  $ batchwise sweep --model mlp --data fashion-mnist --batches 16,64,256 --target-loss 0.5 --repeats 2
-  $ batchwise sweep --resume`;
+const EXAMPLES = examplesText([
+  'find -m mlp -d fashion-mnist --json find.json',
+  "sweep --from-report find.json --target-metric 'accuracy>=0.85' --html sweep.html",
+  'sweep -m mlp -d fashion-mnist --batches 16,64,256 --target-loss 0.5 --repeats 2',
+  'sweep --resume    # train the trials an interrupted sweep did not finish',
+]);
 
 export function registerSweepCommand(program: Command, io: Io): void {
   const command = program
@@ -43,16 +44,20 @@ export function registerSweepCommand(program: Command, io: Io): void {
       'train to a target at several batch sizes (in parallel processes) to check a recommendation: steps, examples and time to the target, measured B_crit, generalisation',
     );
   SWEEP_FLAGS.add(command)
+    .optionsGroup(HELP_GROUPS.output)
     .option('--json <file>', 'write the full report as JSON (- for standard output)')
     .option('--markdown <file>', 'write the report as Markdown')
     .option('--html <file>', 'write one self-contained HTML report with charts (opens offline)')
-    .option('--quiet', 'no progress; print only the summary line')
+    .option('-q, --quiet', 'no progress; print only the summary line')
+    .optionsGroup(HELP_GROUPS.store)
     .option('--store <path>', `the run store (default: ${DEFAULT_STORE_PATH})`)
     .option('--no-store', 'do not store the sweep')
     .option(
       '--resume [run]',
       'continue an interrupted sweep: trials that finished are kept, the others trained again (default: the newest unfinished sweep)',
     )
+    .optionsGroup('Options:')
+    .addOption(noConfigOption())
     .addHelpText('after', EXAMPLES)
     .action(async (flags: OutputFlags, self: Command) => {
       process.exitCode = await sweepCommand(flags, self, io);
@@ -70,7 +75,9 @@ function outputsOf(flags: OutputFlags): OutputPath[] {
 
 async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promise<number> {
   const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
-  const settings = SWEEP_FLAGS.parse(command);
+  const settings = SWEEP_FLAGS.parse(command, (line) => {
+    if (!flags.quiet) io.stderr.write(`batchwise: ${line}\n`);
+  });
   if (flags.resume !== undefined) {
     if (storePath === undefined)
       throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
@@ -142,7 +149,7 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
           : output.flag === '--markdown'
             ? sweepReportToMarkdown
             : sweepReportToHtml;
-      writeOutput(output, render(report), io.stdout);
+      writeOutput(output, render(report), io.stdout, flags.quiet ? undefined : io.stderr);
     }
     return outcome.kind === 'interrupted' ? 130 : 0;
   } finally {
