@@ -7,50 +7,34 @@
 // Needs the npm registry (or a warm npm cache); takes minutes, mostly TF.js and better-sqlite3
 // (5 on a loaded 2-core machine: the install gets 10).
 
-import { execFile } from 'node:child_process';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runProcess } from '../support/run-cli.js';
 
-const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MINUTES = 60_000;
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function sh(command: string, args: string[], cwd: string): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(command, args, {
-      cwd,
-      maxBuffer: 64 * 1024 * 1024,
-      // No BATCHWISE_STORE of the test setup: the installed binary keeps its store in the project.
-      env: { ...process.env, BATCHWISE_STORE: undefined, npm_config_update_notifier: 'false' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** npm or npx in `cwd`, without the test setup's store: the installed binary keeps its own. */
+function sh(command: string, args: string[], cwd: string): Promise<CliResult> {
+  const env = { ...process.env, BATCHWISE_STORE: undefined, npm_config_update_notifier: 'false' };
+  return runProcess(command, args, { cwd, env });
 }
 
 let dir: string;
 let project: string;
 let installed: string;
-let install: Result;
+let install: CliResult;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'batchwise-pack-'));
@@ -59,7 +43,7 @@ beforeAll(async () => {
   expect(pack.code, pack.stderr).toBe(0);
   const tarball = path.join(dir, pack.stdout.trim().split('\n').at(-1) ?? '');
   project = path.join(dir, 'project');
-  await run('mkdir', [project]);
+  mkdirSync(project);
   writeFileSync(
     path.join(project, 'package.json'),
     `${JSON.stringify({ name: 'project', version: '1.0.0', private: true, allowScripts: { 'better-sqlite3': true } }, null, 2)}\n`,
@@ -72,9 +56,10 @@ beforeAll(async () => {
   installed = path.join(project, 'node_modules/batchwise');
 }, 10 * MINUTES);
 
-afterAll(() => {
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+// The installed project is large (TF.js): removing it can take longer than a hook's default.
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+}, 2 * MINUTES);
 
 describe('npm install of the packed tarball', () => {
   it('installs without a warning about install scripts', () => {
