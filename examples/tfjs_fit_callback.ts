@@ -1,11 +1,13 @@
 // A TF.js model trained with its own model.fit, writing batchwise telemetry through the
-// callback in src/adapters/tfjs-callback.ts (gradient norms every 2 batches, 4 micro-batches):
+// callback of `batchwise/tfjs` (gradient norms every 2 batches, 4 micro-batches). The import is
+// the package's own name, so it runs as is from a clone (after `npm ci`) and from
+// node_modules/batchwise/examples:
 //   npx tsx examples/tfjs_fit_callback.ts > tfjs.jsonl && npx batchwise analyze tfjs.jsonl
 
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createTelemetryCallback } from '../src/adapters/tfjs-callback.js';
+import { createTelemetryCallback } from 'batchwise/tfjs';
 
 await tf.setBackend('cpu');
 const n = 2048;

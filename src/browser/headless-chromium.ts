@@ -1,5 +1,5 @@
-// Debian's Chromium, headless, through playwright-core: used to render PNG plots and by the
-// browser tests. The flags keep it off the network (this project's machines have none, and
+// Debian's Chromium, headless, through playwright-core (a dev dependency): used by the browser
+// tests only (PNG plots are rendered by resvg, src/report/html/write-plots.ts). The flags keep it off the network (this project's machines have none, and
 // Chromium otherwise retries connections at every start) and runnable as root in a container.
 
 import { existsSync } from 'node:fs';

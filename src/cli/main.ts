@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { BatchwiseError } from '../errors.js';
 import { terminalLine, terminalText } from '../terminal-text.js';
 import { VERSION } from '../version.js';
+import { registerAdaptersCommand } from './commands/adapters.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerFindCommand } from './commands/find.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerReportCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerRunsCommands(program, { stdout: process.stdout, stderr: process.stderr });
+  registerAdaptersCommand(program, { stdout: process.stdout, stderr: process.stderr });
   return program;
 }
 

@@ -44,11 +44,22 @@ export async function batchwiseIn(
     BATCHWISE_STORE: join(mkdtempSync(join(tmpdir(), 'batchwise-store-')), 'runs.sqlite'),
     ...extra,
   };
+  return runProcess(process.execPath, [BIN, ...args], {
+    env,
+    ...(cwd !== undefined ? { cwd } : {}),
+  });
+}
+
+/** Runs any program to its end: its exit code and output, never a throw on a non-zero exit. */
+export async function runProcess(
+  file: string,
+  args: readonly string[],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {},
+): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+    const { stdout, stderr } = await run(file, [...args], {
       maxBuffer: 64 * 1024 * 1024,
-      env,
-      ...(cwd !== undefined ? { cwd } : {}),
+      ...options,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

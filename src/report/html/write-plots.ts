@@ -1,11 +1,9 @@
-// --plots DIR: each chart of the HTML report as SVG (vega in Node, no renderer) and as PNG
-// (Debian's headless Chromium through playwright-core, when both are there). Returns notes for
-// the CLI to print: charts without data and a skipped PNG step.
+// --plots DIR: each chart of the HTML report as SVG (vega in Node, no renderer) and as PNG (the
+// SVG rasterised by resvg, a prebuilt native module: no browser). Returns notes for the CLI to
+// print: charts without data.
 
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { launchHeadlessChromium } from '../../browser/headless-chromium.js';
+import { join } from 'node:path';
 import type { FindReport } from '../find-report-schema.js';
 import type { ChartSpec } from './chart-spec.js';
 import { reportCharts } from './report-charts.js';
@@ -14,6 +12,9 @@ export interface PlotFiles {
   readonly written: string[];
   readonly notes: string[];
 }
+
+/** PNG pixels per SVG unit: twice the SVG's size, as sharp as a 2x screen. */
+const PNG_SCALE = 2;
 
 /** One Vega-Lite spec as an SVG document, rendered headless by vega. */
 export async function chartToSvg(spec: ChartSpec): Promise<string> {
@@ -27,41 +28,34 @@ export async function chartToSvg(spec: ChartSpec): Promise<string> {
   }
 }
 
-/** Screenshots each SVG file's <svg> element in headless Chromium; a note when it cannot. */
-async function svgsToPngs(svgPaths: readonly string[], notes: string[]): Promise<string[]> {
-  const browser = await launchHeadlessChromium();
-  if (typeof browser === 'string') {
-    notes.push(`PNG files skipped: ${browser} (the SVG files are written)`);
-    return [];
-  }
-  const written: string[] = [];
-  try {
-    const page = await browser.newPage({ deviceScaleFactor: 2 });
-    for (const svgPath of svgPaths) {
-      await page.goto(pathToFileURL(resolve(svgPath)).href);
-      const png = svgPath.replace(/\.svg$/, '.png');
-      await page.locator('svg').first().screenshot({ path: png, omitBackground: false });
-      written.push(png);
-    }
-  } finally {
-    await browser.close();
-  }
-  return written;
+/** An SVG document as a PNG at PNG_SCALE, on white, its text in the system's fonts. */
+export async function svgToPng(svg: string): Promise<Buffer> {
+  const { Resvg } = await import('@resvg/resvg-js');
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: PNG_SCALE },
+    background: 'white',
+    font: { loadSystemFonts: true, sansSerifFamily: 'DejaVu Sans' },
+  });
+  return resvg.render().asPng();
 }
 
 export async function writeReportPlots(report: FindReport, dir: string): Promise<PlotFiles> {
   await mkdir(dir, { recursive: true });
-  const written: string[] = [];
+  const svgs: string[] = [];
+  const pngs: string[] = [];
   const notes: string[] = [];
   for (const chart of reportCharts(report)) {
     if (chart.result.kind === 'empty') {
       notes.push(`${chart.id}: no chart (${chart.result.reason})`);
       continue;
     }
-    const path = join(dir, `${chart.id}.svg`);
-    await writeFile(path, await chartToSvg(chart.result.spec));
-    written.push(path);
+    const svg = await chartToSvg(chart.result.spec);
+    const svgPath = join(dir, `${chart.id}.svg`);
+    await writeFile(svgPath, svg);
+    svgs.push(svgPath);
+    const pngPath = join(dir, `${chart.id}.png`);
+    await writeFile(pngPath, await svgToPng(svg));
+    pngs.push(pngPath);
   }
-  written.push(...(await svgsToPngs([...written], notes)));
-  return { written, notes };
+  return { written: [...svgs, ...pngs], notes };
 }

@@ -1,5 +1,6 @@
 // `batchwise report REPORT.json` through the real binary (npm run build first): HTML, chart
-// files and Markdown from a saved report; a malformed or foreign file is one clear line.
+// files (SVG, and PNG rendered by resvg: no browser needed) and Markdown from a saved report; a
+// malformed or foreign file is one clear line.
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,29 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findReportToJson } from '../../../src/report/find-report.js';
 import { fakeFindReport } from '../../support/fake-find-report.js';
 import { batchwise } from '../../support/run-cli.js';
+
+/** A PNG file's dimensions from its IHDR chunk, after checking the signature and size. */
+function readPng(path: string): { width: number; height: number } {
+  const bytes = readFileSync(path);
+  expect(bytes.length).toBeGreaterThan(0);
+  expect(bytes.subarray(0, 8)).toEqual(
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  );
+  // The first chunk: length 13, type IHDR, then width and height (big-endian).
+  expect(bytes.readUInt32BE(8)).toBe(13);
+  expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR');
+  const size = { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  expect(size.width).toBeGreaterThan(0);
+  expect(size.height).toBeGreaterThan(0);
+  return size;
+}
+
+/** The width and height attributes of an SVG document's root element. */
+function svgSize(svg: string): [number, number] {
+  const match = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
+  expect(match).not.toBeNull();
+  return [Number(match?.[1]), Number(match?.[2])];
+}
 
 let dir: string;
 let reportPath: string;
@@ -39,13 +63,11 @@ describe('batchwise report', () => {
       const svg = readFileSync(join(plots, `${name}.svg`), 'utf8');
       expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(svg).toContain('<path');
-      if (existsSync('/usr/bin/chromium')) {
-        expect(
-          readFileSync(join(plots, `${name}.png`))
-            .subarray(1, 4)
-            .toString(),
-        ).toBe('PNG');
-      }
+      const png = readPng(join(plots, `${name}.png`));
+      const [width, height] = svgSize(svg);
+      // Twice the SVG's size (PNG_SCALE), rounded by the rasteriser.
+      expect(Math.abs(png.width - 2 * width)).toBeLessThanOrEqual(1);
+      expect(Math.abs(png.height - 2 * height)).toBeLessThanOrEqual(1);
     }
   });
 
@@ -102,5 +124,7 @@ describe('batchwise find --html --plots', () => {
     expect(readFileSync(html, 'utf8')).toContain('id="chart-memory"');
     expect(existsSync(join(plots, 'memory.svg'))).toBe(true);
     expect(existsSync(join(plots, 'throughput.svg'))).toBe(true);
+    expect(readPng(join(plots, 'memory.png')).width).toBeGreaterThan(100);
+    expect(readPng(join(plots, 'throughput.png')).width).toBeGreaterThan(100);
   });
 });
