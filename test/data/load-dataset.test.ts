@@ -104,7 +104,7 @@ describe('loadDataset', () => {
     const parquet = fixture('table.parquet', 'PAR1');
     await expect(loadDataset({ data: parquet, seed: 0 })).rejects.toMatchObject({
       code: 'invalid-data',
-      message: `${parquet}: unsupported file type (supported: .csv, .jsonl, .ndjson, .txt, *-images-idx3-ubyte[.gz]; ${BUILTIN})`,
+      message: `${parquet}: unsupported file type (supported: .csv, .jsonl, .ndjson, .txt, *-images-idx3-ubyte[.gz], .bwt; ${BUILTIN})`,
     });
     await expect(loadDataset({ data: folder, seed: 0 })).rejects.toThrow(
       `${folder}: is a directory; name a file or a built-in data set (synthetic, tokens, fashion-mnist)`,

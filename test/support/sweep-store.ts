@@ -23,6 +23,9 @@ export async function makeSweepStore(storePath: string): Promise<SweepStore> {
     '0.5',
     '--repeats',
     '2',
+    // One rate per batch: 4 trials (tuned, the default, would be 12).
+    '--lr-rule',
+    'linear',
     '--quiet',
     '--store',
     storePath,
