@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findReportToJson } from '../../../src/report/find-report.js';
+import { REPORT_CHART_INFO } from '../../../src/report/html/report-charts.js';
 import { fakeFindReport } from '../../support/fake-find-report.js';
 import { batchwise } from '../../support/run-cli.js';
 
@@ -39,6 +40,9 @@ describe('batchwise report', () => {
       const svg = readFileSync(join(plots, `${name}.svg`), 'utf8');
       expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(svg).toContain('<path');
+      // Standalone, a plot carries its title.
+      const title = REPORT_CHART_INFO.find((c) => c.id === name)!.title;
+      expect(svg).toContain(`>${title}</text>`);
       if (existsSync('/usr/bin/chromium')) {
         expect(
           readFileSync(join(plots, `${name}.png`))
