@@ -3,8 +3,13 @@
 
 import { candidateRows } from '../report/candidates-table.js';
 import type { FindReport } from '../report/find-report-schema.js';
-import { failsBy, formatBytes, formatNumber } from '../report/format.js';
-import { keyValueLines, recommendationLines } from '../report/terminal-lines.js';
+import { formatNumber } from '../report/format.js';
+import {
+  bestMeasuredThroughput,
+  keyValueLines,
+  memoryCeilingNotes,
+  recommendationLines,
+} from '../report/terminal-lines.js';
 
 export function renderFindSummary(report: FindReport): string {
   const w = report.workload;
@@ -50,11 +55,13 @@ export function renderFindSummary(report: FindReport): string {
   rows.push(
     [
       'Memory ceiling',
-      `${formatNumber(report.memory.maxBatch)}${report.memory.capped ? ' (the data or --max-batch caps it)' : ''}${failsBy(report.memory.failedAt)} in ${formatBytes(report.settings.memoryBudgetBytes)}`,
+      `${formatNumber(report.memory.maxBatch)} (${memoryCeilingNotes(report).join('; ')})`,
     ],
     [
       'Throughput',
-      report.throughput.fit.kind === 'fitted' ? describeThroughput(report.throughput.fit) : '–',
+      report.throughput.fit.kind === 'fitted'
+        ? describeThroughput(report.throughput.fit, bestMeasuredThroughput(report))
+        : describeMeasured(bestMeasuredThroughput(report)),
     ],
     [
       'Gradient noise scale',
@@ -69,9 +76,23 @@ export function renderFindSummary(report: FindReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function describeThroughput(fit: FindReport['throughput']['fit']): string {
+/** The best measured throughput, when the step time could not be fitted. */
+function describeMeasured(best: ReturnType<typeof bestMeasuredThroughput>): string {
+  return best
+    ? `best measured ${formatNumber(best.examplesPerSecond)} examples/s at batch ${formatNumber(best.batchSize)} (no fit)`
+    : '–';
+}
+
+function describeThroughput(
+  fit: FindReport['throughput']['fit'],
+  best: ReturnType<typeof bestMeasuredThroughput>,
+): string {
   const saturation = fit.saturation;
-  const peak = `peak ${formatNumber(fit.peakExamplesPerSecond)} examples/s (fitted)`;
+  // The fitted peak R = 1/s is a limit the batches measured approach, not one they reached.
+  const measured = best
+    ? `; best measured ${formatNumber(best.examplesPerSecond)} at batch ${formatNumber(best.batchSize)}`
+    : '';
+  const peak = `peak ${formatNumber(fit.peakExamplesPerSecond)} examples/s (fitted${measured})`;
   if (!saturation || saturation.batchSize === null)
     return `${peak}; still rising at the largest batch measured`;
   const where = `${Math.round(saturation.fraction * 100)}% of it from batch ${formatNumber(saturation.batchSize)}`;

@@ -4,8 +4,9 @@ import { renderFindSummary } from '../../src/cli/find-summary.js';
 import { findReportToJson } from '../../src/report/find-report.js';
 import { findReportJsonSchema } from '../../src/report/find-report-json-schema.js';
 import { findReportSchema } from '../../src/report/find-report-schema.js';
-import { formatNumber } from '../../src/report/format.js';
+import { formatBytes, formatNumber } from '../../src/report/format.js';
 import { findReportToMarkdown } from '../../src/report/markdown-report.js';
+import { formatPeakBytes } from '../../src/report/terminal-lines.js';
 import { fakeFindReport } from '../support/fake-find-report.js';
 
 describe('find report', () => {
@@ -33,12 +34,40 @@ describe('find report', () => {
     const fails = `${formatNumber(maxBatch)}** (fails by ${formatNumber(failedAt)})`;
     expect(findReportToMarkdown(report)).toContain(fails);
     expect(renderFindSummary(report)).toContain(
-      `${formatNumber(maxBatch)} (fails by ${formatNumber(failedAt)})`,
+      `${formatNumber(maxBatch)} (fails by ${formatNumber(failedAt)}; `,
     );
     // Nothing failed: no interval to state.
     const plain = await fakeFindReport();
     expect(plain.memory.failedAt).toBeNull();
     expect(renderFindSummary(plain)).not.toContain('fails by');
+  });
+
+  it('qualifies the ceiling with its own peak, apart from the budget, and the peak as fitted', async () => {
+    const report = await fakeFindReport();
+    const { maxBatch } = report.memory;
+    const line = renderFindSummary(report)
+      .split('\n')
+      .find((l) => l.includes('Memory ceiling'))!;
+    const trial = report.memory.trials.find((t) => t.batchSize === maxBatch && t.outcome === 'ok');
+    const fit = report.memory.fit!;
+    const peak = trial?.peakBytes ?? fit.fixedBytes! + fit.bytesPerExample! * maxBatch!;
+    // e.g. "Memory ceiling  3,801 (1.00 GiB at that batch; budget 1.00 GiB)": the budget is not
+    // the ceiling batch's memory.
+    expect(line).toContain(`${formatNumber(maxBatch)} (`);
+    expect(line).toContain(`${formatPeakBytes(peak)} at that batch`);
+    expect(line).not.toMatch(/e\+\d/);
+    expect(line).toContain(`budget ${formatBytes(report.settings.memoryBudgetBytes)}`);
+    expect(line).not.toMatch(/ in \d/);
+    const best = Math.max(
+      ...report.throughput.points
+        .filter((p) => p.outcome === 'ok')
+        .map((p) => p.examplesPerSecond ?? 0),
+    );
+    const throughput = renderFindSummary(report)
+      .split('\n')
+      .find((l) => l.includes('Throughput'))!;
+    expect(throughput).toMatch(/peak [\d,]+ examples\/s \(fitted; best measured /);
+    expect(throughput).toContain(`best measured ${formatNumber(best)} at batch `);
   });
 
   it('says when the ceiling comes from out-of-memory outcomes, not memory counters', async () => {

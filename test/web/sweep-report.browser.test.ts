@@ -18,6 +18,8 @@ import { launchBrowser, openRecorded, startServe } from '../support/browser.js';
 import { batchwise } from '../support/run-cli.js';
 import { makeSweepStore } from '../support/sweep-store.js';
 
+const SCREENSHOT = new URL('../../docs/sweep-report.png', import.meta.url).pathname;
+
 const CHART_IDS = [
   'sweep-steps-examples',
   'sweep-time-to-target',
@@ -104,6 +106,14 @@ describe.skipIf(!hasChromium())('sweep HTML report in headless Chromium', () => 
     expect(sweepReportSchema.safeParse(JSON.parse(inline ?? '')).success).toBe(true);
     expect(errors, errors.join('\n')).toEqual([]);
     expect(requests).toEqual([htmlUrl]);
+    // docs/sweep-report.png: the page down to the trials table (the table itself is long).
+    const trials = await page.locator('#trials').boundingBox();
+    const width = page.viewportSize()?.width ?? 1100;
+    await page.screenshot({
+      path: SCREENSHOT,
+      fullPage: true,
+      ...(trials ? { clip: { x: 0, y: 0, width, height: Math.round(trials.y) } } : {}),
+    });
   });
 
   it('draws validation curves and generalisation when the trials report validation metrics', async () => {

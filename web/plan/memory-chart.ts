@@ -49,6 +49,31 @@ function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(bytes < 10 * 1024 ** 3 ? 1 : 0)} GiB`;
 }
 
+const GIB = 1024 ** 3;
+
+/**
+ * Round ticks of the memory axis, in GiB: 0 up to the first multiple of a 1, 2, 2.5 or 5 × 10^k
+ * step at or above `maxBytes`, 4 to 6 intervals (e.g. 0, 20, 40, …, 120 GiB).
+ */
+export function memoryTicksGiB(maxBytes: number): number[] {
+  const max = Math.max(maxBytes / GIB, 1e-3);
+  const magnitude = 10 ** Math.floor(Math.log10(max / 5));
+  const step =
+    [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((candidate) => max / candidate <= 6) ??
+    10 * magnitude;
+  const count = Math.ceil(max / step - 1e-9);
+  // toPrecision drops the float noise of i × step (0.30000000000000004 → 0.3).
+  return Array.from({ length: count + 1 }, (_, i) => Number((i * step).toPrecision(12)));
+}
+
+/** A tick's label: as many decimals as the step needs (2.5 → 1, 0.25 → 2, 20 → 0). */
+function tickLabel(valueGiB: number, stepGiB: number): string {
+  let decimals = 0;
+  const scaled = () => stepGiB * 10 ** decimals;
+  while (decimals < 6 && Math.abs(Math.round(scaled()) - scaled()) > 1e-9) decimals++;
+  return `${valueGiB.toFixed(decimals)} GiB`;
+}
+
 export function memoryChartSvg(input: ChartInput): string {
   const width = input.width ?? 820;
   const height = input.height ?? 360;
@@ -60,18 +85,23 @@ export function memoryChartSvg(input: ChartInput): string {
   const plotH = height - top - bottom;
   const batches = chartMicroBatches(input.maxMicroBatch);
   const stacks = batches.map((b) => trainingMemory(input.model, input.settings, b));
-  const yMax = Math.max(input.budgetBytes * 1.05, ...stacks.map((s) => s.totalBytes));
+  const ticks = memoryTicksGiB(
+    Math.max(input.budgetBytes * 1.05, ...stacks.map((s) => s.totalBytes)),
+  );
+  const stepGiB = ticks[1] ?? 1;
+  // The axis ends at the top tick, so every grid line is at a round value.
+  const yMax = (ticks.at(-1) ?? 1) * GIB;
   const y = (bytes: number) => top + plotH - (bytes / yMax) * plotH;
   const barW = plotW / batches.length;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="memory per device against micro-batch, by term">`,
   );
-  for (let i = 0; i <= 4; i++) {
-    const bytes = (yMax * i) / 4;
+  for (const tick of ticks) {
+    const at = y(tick * GIB).toFixed(1);
     parts.push(
-      `<line x1="${left}" x2="${left + plotW}" y1="${y(bytes).toFixed(1)}" y2="${y(bytes).toFixed(1)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${(y(bytes) + 4).toFixed(1)}" text-anchor="end" font-size="11">${gib(bytes)}</text>`,
+      `<line x1="${left}" x2="${left + plotW}" y1="${at}" y2="${at}" stroke="#ddd"/>`,
+      `<text class="tick" x="${left - 6}" y="${(Number(at) + 4).toFixed(1)}" text-anchor="end" font-size="11">${tickLabel(tick, stepGiB)}</text>`,
     );
   }
   stacks.forEach((stack, i) => {
@@ -101,7 +131,9 @@ export function memoryChartSvg(input: ChartInput): string {
   const budgetY = y(input.budgetBytes).toFixed(1);
   parts.push(
     `<line class="budget" x1="${left}" x2="${left + plotW}" y1="${budgetY}" y2="${budgetY}" stroke="#000" stroke-dasharray="6 4"/>`,
-    `<text x="${left + plotW - 4}" y="${(Number(budgetY) - 4).toFixed(1)}" text-anchor="end" font-size="11">usable ${gib(input.budgetBytes)}</text>`,
+    // The label at the left end, above the line: the bars there (small micro-batches) are the
+    // shortest, and a white halo keeps it legible where a bar still reaches it.
+    `<text class="budget-label" x="${left + 4}" y="${(Number(budgetY) - 5).toFixed(1)}" text-anchor="start" font-size="11" stroke="#fff" stroke-width="3" paint-order="stroke">usable ${gib(input.budgetBytes)}</text>`,
     `<text x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle" font-size="12">micro-batch per device (bold: the largest that fits)</text>`,
   );
   MEMORY_TERMS.forEach((term, i) => {

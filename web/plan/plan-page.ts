@@ -135,6 +135,10 @@ fillSelect(
   DEVICES.map((d) => d.name),
   'h100-80gb',
 );
+// Served by `batchwise serve`: a link back to its run list (opened from disk there is none).
+const nav = document.getElementById('nav');
+if (nav && typeof location !== 'undefined' && location.protocol.startsWith('http'))
+  nav.hidden = false;
 form.addEventListener('input', render);
 form.addEventListener('submit', (e) => e.preventDefault());
 render();

@@ -1,12 +1,28 @@
 // Mark pieces the chart builders share: the log batch axis, a legend colour for a named series,
 // and a rule across the plot at one value with a label beside it (a budget, a ceiling, a peak).
 
-export function logBatchX(title = 'batch size (examples, log scale)') {
+export function logBatchX(
+  title = 'batch size (examples, log scale)',
+  batches: readonly number[] = [],
+) {
+  return { field: 'batchSize', type: 'quantitative' as const, ...batchScale(batches), title };
+}
+
+/**
+ * A log batch scale; given the batches drawn, zoomed to them (a factor 1.5 of room on each side)
+ * rather than from 1, with a tick at each batch when there are at most 12 (a sweep of 8, 32, 128
+ * and 512 reads as those four, not as crowded log ticks).
+ */
+function batchScale(batches: readonly number[]) {
+  const positive = [...new Set(batches.filter((b) => b > 0 && Number.isFinite(b)))].sort(
+    (a, b) => a - b,
+  );
+  const first = positive[0];
+  const last = positive.at(-1);
+  if (first === undefined || last === undefined) return { scale: { type: 'log' as const } };
   return {
-    field: 'batchSize',
-    type: 'quantitative' as const,
-    scale: { type: 'log' as const },
-    title,
+    scale: { type: 'log' as const, domain: [first / 1.5, last * 1.5], nice: false },
+    ...(positive.length <= 12 ? { axis: { values: positive, format: ',d' } } : {}),
   };
 }
 

@@ -67,3 +67,13 @@ export function layeredChart(layer: readonly unknown[]): ChartResult {
   };
   return { kind: 'chart', spec: spec as ChartSpec };
 }
+
+/** A chart with its title drawn above it (for a chart shown on its own); an empty one as is. */
+export function titledChart(result: ChartResult, title: string): ChartResult {
+  if (result.kind !== 'chart') return result;
+  const spec = {
+    ...result.spec,
+    title: { text: title, anchor: 'start', fontSize: 15, fontWeight: 600, offset: 12 },
+  };
+  return { kind: 'chart', spec: spec as ChartSpec };
+}

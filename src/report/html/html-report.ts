@@ -73,7 +73,7 @@ export function reportScripts(reportJson: unknown, charts: readonly HtmlChart[])
 export function findReportToHtml(report: FindReport): string {
   const w = report.workload;
   const r = report.recommendation;
-  const charts = reportCharts(report);
+  const charts = reportCharts(report, { titles: false });
   const title = `batchwise find: ${w.model} on ${w.data}`;
   const meta = [
     report.createdAt,

@@ -5,6 +5,7 @@ import { candidateRows } from '../candidates-table.js';
 import type { FindReport } from '../find-report-schema.js';
 import { formatBytes, formatNumber } from '../format.js';
 import { planRows } from '../plan-rows.js';
+import { bestMeasuredThroughput, ceilingPeak, formatPeakBytes } from '../terminal-lines.js';
 
 /** Text safe inside HTML elements and attribute values. */
 export function escapeHtml(text: string): string {
@@ -20,11 +21,23 @@ export function card(label: string, value: string, note: string, primary = false
   return `<div class="card${primary ? ' primary' : ''}"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div><div class="note">${escapeHtml(note)}</div></div>`;
 }
 
+/**
+ * The memory card's note: the peak at the ceiling batch, then the budget, so that the budget is
+ * not read as that batch's memory ("64.0 MiB at that batch; budget 2.50 GiB (capped)").
+ */
+function memoryCardNote(report: FindReport): string {
+  const peak = ceilingPeak(report);
+  const budget = `budget ${formatBytes(report.settings.memoryBudgetBytes)}${report.memory.capped ? ' (capped)' : ''}`;
+  return peak
+    ? `${formatPeakBytes(peak.bytes)} at that batch${peak.basis === 'fitted' ? ' (fitted)' : ''}; ${budget}`
+    : budget;
+}
+
 export function summaryCards(report: FindReport): string {
   const r = report.recommendation;
   const b = report.noise.bSimple;
   const fit = report.throughput.fit;
-  const saturation = fit.saturation?.batchSize;
+  const best = bestMeasuredThroughput(report);
   return `<div class="cards">${[
     r
       ? card('Recommended batch', formatNumber(r.batchSize), `${r.regime}; ${r.basis}`, true)
@@ -32,18 +45,20 @@ export function summaryCards(report: FindReport): string {
     r
       ? card('Learning rate', formatNumber(r.learningRate), `${r.learningRateRule} rule`)
       : card('Learning rate', '–', ''),
-    card(
-      'Memory ceiling',
-      formatNumber(report.memory.maxBatch),
-      `in ${formatBytes(report.settings.memoryBudgetBytes)}${report.memory.capped ? ' (capped)' : ''}`,
-    ),
-    card(
-      'Peak throughput',
-      fit.kind === 'fitted' ? formatNumber(fit.peakExamplesPerSecond) : '–',
-      saturation !== undefined && saturation !== null
-        ? `examples/s; 90% from batch ${formatNumber(saturation)}`
-        : 'examples/s',
-    ),
+    card('Memory ceiling', formatNumber(report.memory.maxBatch), memoryCardNote(report)),
+    fit.kind === 'fitted'
+      ? card(
+          'Peak throughput (fitted)',
+          formatNumber(fit.peakExamplesPerSecond),
+          best
+            ? `examples/s; best measured ${formatNumber(best.examplesPerSecond)} at batch ${formatNumber(best.batchSize)}`
+            : 'examples/s',
+        )
+      : card(
+          'Best measured throughput',
+          best ? formatNumber(best.examplesPerSecond) : '–',
+          best ? `examples/s at batch ${formatNumber(best.batchSize)}; no fit` : 'examples/s',
+        ),
     card(
       'Noise scale B_simple',
       b.kind === 'measured' ? formatNumber(b.value) : 'not yet',
@@ -71,16 +86,18 @@ export function summarySentences(report: FindReport): string[] {
     );
   }
   const maxBatch = report.memory.maxBatch;
+  const ceiling = ceilingPeak(report);
   out.push(
     maxBatch !== null
-      ? `Batches up to ${formatNumber(maxBatch)} fit the ${formatBytes(report.settings.memoryBudgetBytes)} memory budget${report.memory.capped ? ' (the data or --max-batch caps the search)' : ''}.`
+      ? `Batches up to ${formatNumber(maxBatch)} fit the ${formatBytes(report.settings.memoryBudgetBytes)} memory budget${report.memory.capped ? ' (the data or --max-batch caps the search)' : ''}${ceiling ? `; batch ${formatNumber(maxBatch)} itself peaks at ${formatPeakBytes(ceiling.bytes)}${ceiling.basis === 'fitted' ? ' (fitted)' : ''}` : ''}.`
       : `No batch was measured to fit the ${formatBytes(report.settings.memoryBudgetBytes)} memory budget.`,
   );
   const fit = report.throughput.fit;
   if (fit.kind === 'fitted') {
     const s = fit.saturation;
+    const best = bestMeasuredThroughput(report);
     out.push(
-      `Throughput approaches ${formatNumber(fit.peakExamplesPerSecond)} examples/s` +
+      `Throughput approaches ${formatNumber(fit.peakExamplesPerSecond)} examples/s (the fitted peak${best ? `; the best measured was ${formatNumber(best.examplesPerSecond)} at batch ${formatNumber(best.batchSize)}` : ''})` +
         (s && s.batchSize !== null
           ? `, reaching ${Math.round(s.fraction * 100)}% of it at batch ${formatNumber(s.batchSize)}${s.extrapolated ? ' (extrapolated)' : ''}.`
           : '.'),

@@ -1,6 +1,8 @@
 // Memory vs batch size: the measured peaks of the trials that fit, the fitted line
 // peak(B) = fixed + B·perExample, the budget and the ceiling as rules, and the trials that ran
-// out of memory or were refused by the engine's limit marked apart.
+// out of memory or were refused by the engine's limit marked apart. The memory axis is
+// logarithmic whenever every peak drawn is positive: a small model's peaks are orders of
+// magnitude below the budget, and on a linear axis up to the budget they would all sit on 0.
 
 import type { FindReport } from '../find-report-schema.js';
 import { formatNumber } from '../format.js';
@@ -23,10 +25,19 @@ function memoryUnit(budgetBytes: number): { name: 'MiB' | 'GiB'; bytes: number }
     : { name: 'MiB', bytes: MIB_BYTES };
 }
 
+/** Tick values of a log memory axis: the powers of ten spanning the points and the budget. */
+export function powersOfTen(points: readonly { peak: number }[], budget: number): number[] {
+  const values = [...points.map((p) => p.peak), budget].filter((v) => v > 0);
+  const low = Math.floor(Math.log10(Math.min(...values)));
+  const high = Math.ceil(Math.log10(Math.max(...values)));
+  return Array.from({ length: high - low + 1 }, (_, i) => Number((10 ** (low + i)).toPrecision(1)));
+}
+
 export function memoryChart(report: FindReport): ChartResult {
   const { memory, settings } = report;
   const unit = memoryUnit(settings.memoryBudgetBytes);
   const toUnit = (bytes: number) => bytes / unit.bytes;
+  const budget = toUnit(settings.memoryBudgetBytes);
   const measured = memory.trials.flatMap((t) => {
     const peak = finite(t.peakBytes);
     return t.outcome === 'ok' && peak !== undefined && t.batchSize > 0
@@ -56,13 +67,17 @@ export function memoryChart(report: FindReport): ChartResult {
   const fit = memory.fit;
   const fixed = finite(fit?.fixedBytes);
   const perExample = finite(fit?.bytesPerExample);
+  // Log when every point is above 0 (a fitted line below 0 at small batches is cut off there).
+  const logScale = [...measured, ...failed].every((p) => p.peak > 0);
   const fitted =
     fit?.kind === 'fitted' && fixed !== undefined && perExample !== undefined
-      ? geometricGrid(1, highest * 1.15, 60).map((b) => ({
-          batchSize: b,
-          peak: toUnit(fixed + perExample * b),
-          series: 'fitted line',
-        }))
+      ? geometricGrid(1, highest * 1.15, 60)
+          .map((b) => ({
+            batchSize: b,
+            peak: toUnit(fixed + perExample * b),
+            series: 'fitted line',
+          }))
+          .filter((p) => !logScale || p.peak > 0)
       : [];
 
   // Only the series drawn appear in the legend.
@@ -78,10 +93,14 @@ export function memoryChart(report: FindReport): ChartResult {
   const y = {
     field: 'peak',
     type: 'quantitative' as const,
-    title: `peak memory (${unit.name})`,
-    scale: { zero: true },
+    title: `peak memory (${unit.name}${logScale ? ', log scale' : ''})`,
+    scale: logScale ? { type: 'log' as const } : { zero: true },
+    ...(logScale
+      ? {
+          axis: { values: powersOfTen([...measured, ...failed, ...fitted], budget), format: ',~g' },
+        }
+      : {}),
   };
-  const budget = toUnit(settings.memoryBudgetBytes);
 
   return layeredChart([
     ...(fitted.length > 0

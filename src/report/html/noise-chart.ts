@@ -4,6 +4,7 @@
 // measurable yet are left out.
 
 import type { FindReport } from '../find-report-schema.js';
+import { formatNumber } from '../format.js';
 import {
   CHART_CONFIG,
   CHART_HEIGHT_PX,
@@ -105,9 +106,28 @@ export function noiseChart(report: FindReport): ChartResult {
         ...(overall !== undefined
           ? [
               {
-                data: { values: [{ overall }] },
-                mark: { type: 'rule' as const, color: COLORS.recommended, strokeDash: [4, 3] },
-                encoding: { y: { field: 'overall', type: 'quantitative' as const } },
+                // The final estimate: a dashed rule, named at the top left of the plot (a label
+                // on the rule itself would sit on the data, which ends at that value).
+                data: {
+                  values: [{ overall, label: `dashed: final B_simple ${formatNumber(overall)}` }],
+                },
+                layer: [
+                  {
+                    mark: { type: 'rule' as const, color: COLORS.recommended, strokeDash: [4, 3] },
+                    encoding: { y: { field: 'overall', type: 'quantitative' as const } },
+                  },
+                  {
+                    mark: {
+                      type: 'text' as const,
+                      color: COLORS.recommended,
+                      align: 'left' as const,
+                      baseline: 'top' as const,
+                      x: 4,
+                      y: 3,
+                    },
+                    encoding: { text: { field: 'label', type: 'nominal' as const } },
+                  },
+                ],
               },
             ]
           : []),

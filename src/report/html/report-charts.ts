@@ -1,8 +1,10 @@
 // The four charts of the HTML report and of --plots, in order: an id (the container and file
 // name), a title, a caption and what the builder returned (a spec or the reason there is none).
+// A standalone chart (--plots writes each spec as an SVG and PNG file on its own) carries its
+// title in the spec; on a page, where a heading above it says the same, it does not.
 
 import type { FindReport } from '../find-report-schema.js';
-import type { ChartResult } from './chart-spec.js';
+import { type ChartResult, titledChart } from './chart-spec.js';
 import { memoryChart } from './memory-chart.js';
 import { noiseChart } from './noise-chart.js';
 import { throughputChart } from './throughput-chart.js';
@@ -58,6 +60,13 @@ export function reportChart(report: FindReport, id: ChartId): ChartResult {
   return BUILDERS[id](report);
 }
 
-export function reportCharts(report: FindReport): ReportChart[] {
-  return REPORT_CHART_INFO.map((info) => ({ ...info, result: BUILDERS[info.id](report) }));
+/**
+ * The four charts; `titles` (default true, for standalone files) puts each chart's title in its
+ * spec, false leaves it to the page's heading.
+ */
+export function reportCharts(report: FindReport, { titles = true } = {}): ReportChart[] {
+  return REPORT_CHART_INFO.map((info) => {
+    const result = BUILDERS[info.id](report);
+    return { ...info, result: titles ? titledChart(result, info.title) : result };
+  });
 }

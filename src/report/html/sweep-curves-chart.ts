@@ -1,6 +1,7 @@
 // The curves of every trial against the examples trained, one line per trial coloured by its
 // batch: validation accuracy when the engine reports it, else validation loss, else training
-// loss (an engine without validation data). The target is drawn when it is on that metric.
+// loss (an engine without validation data). The target is drawn when it is on that metric. The
+// examples axis is logarithmic when the trials' lengths span more than a factor 20.
 
 import type { SweepReport } from '../../sweep/sweep-report.js';
 import { labelledRule } from './chart-marks.js';
@@ -19,6 +20,13 @@ export function curveMetric(report: SweepReport): CurveMetric | undefined {
   const points = report.trials.flatMap((t) => t.curve);
   const order: CurveMetric[] = ['validationAccuracy', 'validationLoss', 'trainLoss'];
   return order.find((m) => points.some((p) => finite(p[m]) !== undefined));
+}
+
+/** 0 and the powers of ten from below `first` to above `last`. */
+export function logTicks(first: number, last: number): number[] {
+  const low = Math.floor(Math.log10(first));
+  const high = Math.ceil(Math.log10(last));
+  return [0, ...Array.from({ length: high - low + 1 }, (_, i) => 10 ** (low + i))];
 }
 
 export function sweepCurvesChart(report: SweepReport): ChartResult {
@@ -48,10 +56,24 @@ export function sweepCurvesChart(report: SweepReport): ChartResult {
         (target.metric === 'loss' && metric === 'validationLoss')))
       ? target.value
       : undefined;
+  // A logarithmic axis when the trials' lengths differ a lot (a trial that never reached the
+  // target runs to its whole budget, and on a linear axis squeezes every other curve against the
+  // left edge): symlog, which is linear near 0 (the evaluation before training) and logarithmic
+  // above the first evaluation, with ticks at 0 and the powers of ten.
+  const positive = values.map((v) => v.examples).filter((e) => e > 0);
+  const first = Math.min(...positive);
+  const last = Math.max(...positive);
+  const logX = positive.length > 0 && last / first > 20;
   const x = {
     field: 'examples',
     type: 'quantitative' as const,
-    title: 'examples trained',
+    title: logX ? 'examples trained (log scale)' : 'examples trained',
+    ...(logX
+      ? {
+          scale: { type: 'symlog' as const, constant: first },
+          axis: { values: logTicks(first, last), format: ',~r' },
+        }
+      : {}),
   };
   const y = {
     field: 'value',

@@ -29,7 +29,10 @@ function panel(
   color: string,
   percent: boolean,
 ) {
-  const x = logBatchX();
+  const x = logBatchX(
+    undefined,
+    [...trials, ...medians].map((p) => p.batchSize),
+  );
   const y = {
     field: 'value',
     type: 'quantitative' as const,

@@ -54,12 +54,23 @@ export function sweepTimeChart(report: SweepReport): ChartResult {
       row: i,
     }));
 
-  const x = logBatchX();
+  // A log axis when the times span more than a factor 10 (one slow trial, at a poor learning
+  // rate, would otherwise flatten every median against the bottom of a linear axis).
+  const seconds = [...trials.map((t) => t.seconds), ...batches.map((b) => b.median)].filter(
+    (v) => v > 0,
+  );
+  const logY =
+    seconds.length === trials.length + batches.length &&
+    Math.max(...seconds) / Math.min(...seconds) > 10;
+  const x = logBatchX(undefined, [
+    ...batches.map((b) => b.batchSize),
+    ...markers.map((m) => m.batchSize),
+  ]);
   const y = {
     field: 'median',
     type: 'quantitative' as const,
-    scale: { zero: false },
-    title: 'training seconds to the target',
+    scale: logY ? { type: 'log' as const } : { zero: false },
+    title: `training seconds to the target${logY ? ' (log scale)' : ''}`,
   };
   return layeredChart([
     {

@@ -58,8 +58,17 @@ export function throughputChart(report: FindReport): ChartResult {
     title: 'throughput (examples/s)',
     scale: { zero: true },
   };
-  const domain = ['measured (median, IQR)', 'fit B / (t0 + B·s)'];
-  const color = (name: string) => seriesColor(name, domain, [COLORS.measured, COLORS.fit]);
+  // Only the series drawn appear in the legend (no fit yet while a run is still measuring).
+  const drawn = [
+    { name: 'measured (median, IQR)', color: COLORS.measured, drawn: true },
+    { name: 'fit B / (t0 + B·s)', color: COLORS.fit, drawn: fitted.length > 0 },
+  ].filter((s) => s.drawn);
+  const color = (name: string) =>
+    seriesColor(
+      name,
+      drawn.map((s) => s.name),
+      drawn.map((s) => s.color),
+    );
 
   return layeredChart([
     ...(peak !== undefined

@@ -77,6 +77,21 @@ export function targetCurves(report: FindReport): TargetCurvePoint[] {
   return out.filter((p) => Number.isFinite(p.relative) && p.relative > 0);
 }
 
+/**
+ * Which side of its rule a marker's label goes on: the left when the next marked batch is close
+ * enough on the log axis for the label to run across its rule (less than a factor 4 apart), or
+ * when the rule is in the last quarter of the axis (the label would run off the plot); else the
+ * right. Rows still stagger the labels, so two labels on one side do not overlap either.
+ */
+export function labelSide(
+  batchSize: number,
+  next: number | undefined,
+  xMax: number,
+): 'left' | 'right' {
+  if (next !== undefined && next / batchSize < 4) return 'left';
+  return Math.log(batchSize) / Math.log(xMax) > 0.75 ? 'left' : 'right';
+}
+
 export function timeToTargetChart(report: FindReport): ChartResult {
   const r = report.recommendation;
   if (!r)
@@ -102,15 +117,19 @@ export function timeToTargetChart(report: FindReport): ChartResult {
     if (batchSize === undefined) continue;
     byBatch.set(batchSize, [...(byBatch.get(batchSize) ?? []), label]);
   }
-  const markers = [...byBatch.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([batchSize, labels], i) => ({
+  const sorted = [...byBatch.entries()].sort((a, b) => a[0] - b[0]);
+  const xMax = Math.max(2, ...curves.map((p) => p.batchSize));
+  const markers = sorted.map(([batchSize, labels], i) => {
+    const next = sorted[i + 1]?.[0];
+    return {
       batchSize,
       label: `${labels.join(' = ')} ${batchSize.toLocaleString('en-US')}`,
       recommended: labels.includes('recommended'),
       /** Label row: rows are 14 px apart from the top, so close batches do not overlap. */
       row: i,
-    }));
+      side: labelSide(batchSize, next, xMax),
+    };
+  });
 
   const hasTime = curves.some((p) => p.quantity === 'time');
   const domain = (['steps', 'examples', 'time'] as const)
@@ -166,9 +185,9 @@ export function timeToTargetChart(report: FindReport): ChartResult {
         {
           mark: {
             type: 'text' as const,
-            align: 'left' as const,
+            align: { expr: "datum.side === 'left' ? 'right' : 'left'" },
             baseline: 'top' as const,
-            dx: 4,
+            dx: { expr: "datum.side === 'left' ? -4 : 4" },
             y: { expr: '4 + 14 * datum.row' },
           },
           encoding: {

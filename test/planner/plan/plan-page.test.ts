@@ -11,24 +11,34 @@ import { findDevice } from '../../../src/planner/devices.js';
 import { trainingMemory } from '../../../src/planner/memory/training-memory.js';
 import { presetModel } from '../../../src/planner/models/model-description.js';
 import { planBatch } from '../../../src/planner/plan.js';
-import { chartMicroBatches, memoryChartSvg } from '../../../web/plan/memory-chart.js';
+import {
+  chartMicroBatches,
+  memoryChartSvg,
+  memoryTicksGiB,
+} from '../../../web/plan/memory-chart.js';
+
+/** GPT-2 small in bf16 with AdamW on an H100 80GB: its plan and its chart. */
+function gpt2SmallChart() {
+  const model = presetModel('gpt2-small');
+  const plan = planBatch({
+    model,
+    device: findDevice('h100-80gb'),
+    precision: 'bf16',
+    optimizer: 'adamw',
+    flashAttention: true,
+  });
+  const svg = memoryChartSvg({
+    model,
+    settings: plan.settings,
+    budgetBytes: plan.budgetBytes,
+    maxMicroBatch: plan.maxMicroBatch,
+  });
+  return { model, plan, svg };
+}
 
 describe('memory chart', () => {
   it('draws one stacked bar per micro-batch, each term in proportion, and the budget', () => {
-    const model = presetModel('gpt2-small');
-    const plan = planBatch({
-      model,
-      device: findDevice('h100-80gb'),
-      precision: 'bf16',
-      optimizer: 'adamw',
-      flashAttention: true,
-    });
-    const svg = memoryChartSvg({
-      model,
-      settings: plan.settings,
-      budgetBytes: plan.budgetBytes,
-      maxMicroBatch: plan.maxMicroBatch,
-    });
+    const { model, plan, svg } = gpt2SmallChart();
     const batches = chartMicroBatches(plan.maxMicroBatch);
     expect(batches).toContain(plan.maxMicroBatch);
     expect(batches.length).toBeLessThanOrEqual(26);
@@ -40,6 +50,24 @@ describe('memory chart', () => {
     expect(svg).toContain(
       `micro-batch ${plan.maxMicroBatch}: activations ${(at.terms.activations / 1024 ** 3).toFixed(0)} GiB`,
     );
+  });
+});
+
+describe('memory axis', () => {
+  it('ticks at round values in GiB: 0 up to a multiple of a 1, 2, 2.5 or 5 × 10^k step', () => {
+    const gib = 1024 ** 3;
+    expect(memoryTicksGiB(107 * gib)).toEqual([0, 20, 40, 60, 80, 100, 120]);
+    expect(memoryTicksGiB(80 * gib)).toEqual([0, 20, 40, 60, 80]);
+    expect(memoryTicksGiB(24.5 * gib)).toEqual([0, 5, 10, 15, 20, 25]);
+    expect(memoryTicksGiB(1.05 * gib)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1, 1.2]);
+    expect(memoryTicksGiB(0.3 * gib)).toEqual([0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
+  });
+
+  it('labels the ticks and the usable budget at the left end, above the line', () => {
+    const { svg } = gpt2SmallChart();
+    const ticks = [...svg.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ticks).toEqual(['0 GiB', '20 GiB', '40 GiB', '60 GiB', '80 GiB', '100 GiB', '120 GiB']);
+    expect(svg).toMatch(/<text class="budget-label" x="68"[^>]*text-anchor="start"[^>]*>usable /);
   });
 });
 
@@ -100,5 +128,8 @@ describe('built page', () => {
     expect(outputs.chart?.innerHTML).toMatch(/^<svg/);
     expect(outputs.summary?.innerHTML).toContain('124,439,808');
     expect(fields.model?.innerHTML).toContain('<option selected>gpt2-small</option>');
+    // The link back to the run list is there, hidden until the page is served (not from disk).
+    expect(html).toMatch(/<nav id="nav"[^>]* hidden><a href="\/">/);
+    expect((outputs.nav as { hidden?: boolean } | undefined)?.hidden).toBeUndefined();
   });
 });

@@ -5,14 +5,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stepsToTarget } from '../../../src/analysis/time-to-target.js';
 import type { FindReport } from '../../../src/report/find-report-schema.js';
-import { memoryChart } from '../../../src/report/html/memory-chart.js';
+import { formatNumber } from '../../../src/report/format.js';
+import { logBatchX } from '../../../src/report/html/chart-marks.js';
+import { memoryChart, powersOfTen } from '../../../src/report/html/memory-chart.js';
 import { noiseChart, noisePoints } from '../../../src/report/html/noise-chart.js';
 import { reportCharts } from '../../../src/report/html/report-charts.js';
+import { logTicks } from '../../../src/report/html/sweep-curves-chart.js';
 import {
   fittedExamplesPerSecond,
   throughputChart,
 } from '../../../src/report/html/throughput-chart.js';
-import { targetCurves, timeToTargetChart } from '../../../src/report/html/time-to-target-chart.js';
+import {
+  labelSide,
+  targetCurves,
+  timeToTargetChart,
+} from '../../../src/report/html/time-to-target-chart.js';
 import { fakeFindReport } from '../../support/fake-find-report.js';
 import { leafLayers } from './spec-layers.js';
 
@@ -47,6 +54,47 @@ describe('memory chart', () => {
         expect.objectContaining({ value: report.memory.maxBatch }),
       ]),
     );
+  });
+
+  it('reads for a small model: a log memory axis from the smallest peak up past the budget', () => {
+    // A model far below its budget (peaks of KiB to MiB against GiB): on a linear axis to the
+    // budget every point would sit on 0.
+    const r = clone(report);
+    r.settings.memoryBudgetBytes = 2.5 * 2 ** 30;
+    r.memory.fit = { kind: 'fitted', fixedBytes: 130_000, bytesPerExample: 8_000 };
+    r.memory.trials = [1, 16, 8192].map((b) => ({
+      batchSize: b,
+      outcome: 'ok',
+      peakBytes: 130_000 + 8_000 * b,
+      reason: 'fit point',
+    }));
+    r.memory.maxBatch = 8192;
+    const chart = memoryChart(r);
+    if (chart.kind !== 'chart') throw new Error('no chart');
+    const points = leafLayers(chart.spec).find((l) => l.mark === 'point')!;
+    const y = (points.node.encoding as { y: Record<string, unknown> }).y as {
+      scale: { type?: string };
+      title: string;
+      axis: { values: number[] };
+    };
+    expect(y.scale.type).toBe('log');
+    expect(y.title).toMatch(/log scale/);
+    // Ticks: powers of ten from below the smallest peak (0.13 MiB) to above the budget (2,560).
+    expect(y.axis.values).toEqual([0.1, 1, 10, 100, 1000, 10000]);
+    // Batches 1 and 16 are an order of magnitude apart on the axis, not both at 0.
+    const peaks = points.values.map((v) => v.peak as number);
+    expect(Math.log10(peaks[2]! / peaks[0]!)).toBeGreaterThan(2);
+    expect(powersOfTen([{ peak: 0.05 }], 2560)).toEqual([0.01, 0.1, 1, 10, 100, 1000, 10000]);
+  });
+
+  it('falls back to a linear axis from 0 when a peak is not positive', () => {
+    const r = clone(report);
+    r.memory.trials[0]!.peakBytes = 0;
+    const chart = memoryChart(r);
+    if (chart.kind !== 'chart') throw new Error('no chart');
+    const points = leafLayers(chart.spec).find((l) => l.mark === 'point')!;
+    const y = (points.node.encoding as { y: { scale: Record<string, unknown> } }).y;
+    expect(y.scale).toEqual({ zero: true });
   });
 
   it('marks out-of-memory and refused trials apart, at their predicted peak', () => {
@@ -138,6 +186,25 @@ describe('noise chart', () => {
     expect(xFields).toEqual(['step', 'loss']);
   });
 
+  it('labels the dashed final-estimate line with its value, in both views', () => {
+    const chart = noiseChart(report);
+    if (chart.kind !== 'chart') throw new Error('no chart');
+    const leaves = leafLayers(chart.spec);
+    const rules = leaves.filter((l) => l.mark === 'rule' && 'overall' in (l.values[0] ?? {}));
+    const texts = leaves.filter((l) => l.mark === 'text');
+    expect(rules).toHaveLength(2);
+    expect(texts).toHaveLength(2);
+    const b = report.noise.bSimple;
+    for (const t of texts) {
+      expect(t.values[0]).toEqual({
+        overall: b.value,
+        label: `dashed: final B_simple ${formatNumber(b.value)}`,
+      });
+      // At the top left of the plot, clear of the data that ends at the line.
+      expect(t.node.mark).toMatchObject({ x: 4, y: 3, align: 'left', baseline: 'top' });
+    }
+  });
+
   it('says why when B_simple was never measured', () => {
     const r = clone(report);
     r.noise.trajectory = r.noise.trajectory.map((p) => ({
@@ -190,6 +257,26 @@ describe('time-to-target chart', () => {
     expect(batches).toContain(report.memory.maxBatch);
   });
 
+  it('puts the labels of close markers on opposite sides of their rules', () => {
+    // Batches 64 and 74: the first label goes left of its rule, so it does not run across 74's.
+    expect(labelSide(64, 74, 8192)).toBe('left');
+    expect(labelSide(74, 8192, 8192)).toBe('right');
+    // Near the right end of the axis a label goes left, inside the plot.
+    expect(labelSide(8192, undefined, 8192)).toBe('left');
+    expect(labelSide(32, undefined, 8192)).toBe('right');
+    const r = clone(report);
+    const rec = r.recommendation!;
+    const computeOptimal = rec.candidates.find((c) => c.name === 'compute-optimal')!;
+    computeOptimal.batchSize = Math.round(rec.batchSize * 1.15) + 1;
+    const chart = timeToTargetChart(r);
+    if (chart.kind !== 'chart') throw new Error('no chart');
+    const text = leafLayers(chart.spec).find((l) => l.mark === 'text')!;
+    const side = (b: number) => text.values.find((v) => v.batchSize === b)?.side;
+    expect(side(rec.batchSize)).toBe('left');
+    expect(side(computeOptimal.batchSize)).toBe('right');
+    expect((text.node.mark as { align: { expr: string } }).align.expr).toContain('datum.side');
+  });
+
   it('says so without B_noise or without a recommendation', () => {
     const r = clone(report);
     r.recommendation!.bNoise = null;
@@ -210,5 +297,34 @@ describe('report charts', () => {
       expect(c.result.kind).toBe('chart');
       expect(c.title.length).toBeGreaterThan(5);
     }
+  });
+
+  it('carry their titles in the spec for standalone plots (--plots), not on a page', () => {
+    for (const c of reportCharts(report)) {
+      if (c.result.kind !== 'chart') throw new Error(`no ${c.id} chart`);
+      expect((c.result.spec as { title?: { text: string } }).title?.text).toBe(c.title);
+    }
+    for (const c of reportCharts(report, { titles: false })) {
+      if (c.result.kind !== 'chart') throw new Error(`no ${c.id} chart`);
+      expect((c.result.spec as { title?: unknown }).title).toBeUndefined();
+    }
+  });
+});
+
+describe('sweep chart axes', () => {
+  it('zoom the batch axis to the batches swept, a tick at each', () => {
+    expect(logBatchX(undefined, [32, 8, 512, 128, 32])).toEqual({
+      field: 'batchSize',
+      type: 'quantitative',
+      scale: { type: 'log', domain: [8 / 1.5, 512 * 1.5], nice: false },
+      axis: { values: [8, 32, 128, 512], format: ',d' },
+      title: 'batch size (examples, log scale)',
+    });
+    // Without batches (the find report's charts): a log axis with vega's own ticks.
+    expect(logBatchX().scale).toEqual({ type: 'log' });
+  });
+
+  it('tick the examples axis of the curves at 0 and the powers of ten', () => {
+    expect(logTicks(1_024, 960_000)).toEqual([0, 1_000, 10_000, 100_000, 1_000_000]);
   });
 });

@@ -3,6 +3,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FindReport } from '../../../src/report/find-report-schema.js';
+import { formatNumber } from '../../../src/report/format.js';
 import { findReportToHtml } from '../../../src/report/html/html-report.js';
 import { inlineJson, inlineScript } from '../../../src/report/html/vega-sources.js';
 import { fakeFindReport } from '../../support/fake-find-report.js';
@@ -46,6 +47,25 @@ describe('findReportToHtml', () => {
     expect(html).toContain(`with a batch of ${report.recommendation!.batchSize}`);
     expect(html).toContain('<tr class="recommended">');
     expect(html).toContain('compute-optimal');
+  });
+
+  it('cards: the throughput peak says fitted, beside the best measured; the ceiling its own peak', () => {
+    const cards = /<div class="cards">(.*?)<\/div><\/div><\/div>/s.exec(html)?.[0] ?? html;
+    expect(cards).toContain('Peak throughput (fitted)');
+    const best = Math.max(
+      ...report.throughput.points
+        .filter((p) => p.outcome === 'ok')
+        .map((p) => p.examplesPerSecond ?? 0),
+    );
+    expect(cards).toContain(`best measured ${formatNumber(best)} at batch`);
+    expect(cards).toMatch(/[\d.,]+ [KMG]iB at that batch; budget /);
+    expect(html).not.toMatch(/\de\+\d+ [KMG]iB/);
+    expect(html).toMatch(/the fitted peak; the best measured was /);
+  });
+
+  it('charts on the page carry no title of their own: the heading above says it', () => {
+    const specs = embedded(html, 'batchwise-chart-specs') as { spec: { title?: unknown } }[];
+    for (const s of specs) expect(s.spec.title).toBeUndefined();
   });
 
   it('escapes markup from the report', () => {

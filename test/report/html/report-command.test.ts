@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findReportToJson } from '../../../src/report/find-report.js';
+import { REPORT_CHART_INFO } from '../../../src/report/html/report-charts.js';
 import { fakeFindReport } from '../../support/fake-find-report.js';
 import { batchwise } from '../../support/run-cli.js';
 
@@ -68,6 +69,9 @@ describe('batchwise report', () => {
       // Twice the SVG's size (PNG_SCALE), rounded by the rasteriser.
       expect(Math.abs(png.width - 2 * width)).toBeLessThanOrEqual(1);
       expect(Math.abs(png.height - 2 * height)).toBeLessThanOrEqual(1);
+      // Standalone, a plot carries its title.
+      const title = REPORT_CHART_INFO.find((c) => c.id === name)?.title;
+      expect(svg).toContain(`>${title}</text>`);
     }
   });
 
