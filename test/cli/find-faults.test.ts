@@ -91,7 +91,9 @@ describe('find: divergence', () => {
     expect(maxBatch!).toBeGreaterThanOrEqual(0.99 * (failedAt! - 1));
     const ceiling = report.memory.trials.filter((t) => t.batchSize === maxBatch);
     expect(ceiling.map((t) => t.outcome)).toEqual(['ok']);
-    expect(r.stdout).toMatch(/Memory ceiling +[\d,]+ \(fails by [\d,]+\)/);
+    expect(r.stdout).toMatch(
+      /Memory ceiling +[\d,]+ \(fails by [\d,]+; [\d,.]+ [KMG]iB at that batch; budget /,
+    );
 
     // With no memory counter: doubling and bisection on outcomes, and the run says so.
     const blind = join(dir, 'no-peaks.json');
