@@ -93,9 +93,21 @@ export function torchrunArgv(python: string): string[] {
       ? [python, '-m', 'torch.distributed.run']
       : [python, path.join(ROOT, 'adapters/python/torchrun_compat.py')];
   // One torchrun at a time across test files (flock, from util-linux): concurrent jobs on this
-  // 2-core machine were seen to hang in rendezvous until the test's timeout.
-  return ['flock', TORCHRUN_LOCK, ...launcher];
+  // 2-core machine were seen to hang in rendezvous until the test's timeout. Once the lock is
+  // held, TORCHRUN_LOCKED goes to standard error: time limits start there, not while waiting.
+  return [
+    'flock',
+    TORCHRUN_LOCK,
+    '/bin/sh',
+    '-c',
+    `echo ${TORCHRUN_LOCKED} >&2; exec "$@"`,
+    'torchrun',
+    ...launcher,
+  ];
 }
+
+/** Written to standard error by torchrunArgv's command once it holds the lock. */
+export const TORCHRUN_LOCKED = 'batchwise-tests: torchrun lock held';
 
 const TORCHRUN_LOCK = path.join(tmpdir(), 'batchwise-tests-torchrun.lock');
 
@@ -169,7 +181,7 @@ export async function runTorchrun(
       stderr += chunk.toString();
     });
     let hung = false;
-    const timer = setTimeout(() => {
+    const kill = () => {
       hung = true;
       const pid = child.pid;
       if (pid === undefined) return;
@@ -180,9 +192,19 @@ export async function runTorchrun(
           // already gone
         }
       }
-    }, watchdogMs);
+    };
+    // The watchdog starts when the job holds the torchrun lock: waiting for another test's job
+    // is not a hang (counting it as one made jobs queued behind a slow one "hang" in turn).
+    let timer: NodeJS.Timeout | undefined;
+    const armed = () => {
+      if (timer === undefined && stderr.includes(TORCHRUN_LOCKED))
+        timer = setTimeout(kill, watchdogMs);
+    };
+    child.stderr.on('data', armed);
+    const waitCap = setTimeout(kill, 10 * 60_000);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
+    clearTimeout(waitCap);
     if (!hung && code === 0) return { stdout, stderr };
     if (!hung) throw new Error(`torchrun exited ${code}: ${stderr.slice(-2000)}`);
     if (attempt >= 2)
