@@ -104,7 +104,10 @@ async function fromTensors(x: TensorLike, y: TensorLike): Promise<Arrays> {
     throw new BatchwiseError('invalid-argument', `x has ${n} examples but y has ${y.shape[0]}`);
   }
   const labels = classIds(y.shape, await y.data());
-  const classes = Math.max(2, y.shape.length === 2 ? (y.shape[1] ?? 2) : Math.max(...labels) + 1);
+  const classes = Math.max(
+    2,
+    y.shape.length === 2 ? (y.shape[1] ?? 2) : labels.reduce((a, b) => Math.max(a, b), 0) + 1,
+  );
   return {
     inputs: Float32Array.from(await x.data()),
     inputShape: x.shape.slice(1),

@@ -74,15 +74,7 @@ export async function runCommandTrial(
   const emitStart = (validationSize?: number) => {
     if (started || startRefused || start?.datasetSize === undefined) return;
     started = true;
-    emit({
-      type: 'trial-start',
-      id: spec.id,
-      batchSize: spec.batchSize,
-      learningRate: spec.learningRate,
-      seed: spec.workload.seed,
-      datasetSize: start.datasetSize,
-      ...(validationSize !== undefined ? { validationSize } : {}),
-    });
+    emit(tracker.start(start.datasetSize, validationSize));
   };
   const finish = (outcome: TrialEnd['outcome'], message?: string) => {
     emitStart();

@@ -226,11 +226,9 @@ export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
   try {
     const config = resume ? resume.config : await resolveSweep(job);
     const command = resume ? [...resume.run.command] : [...job.command];
-    const events: TrialEvent[] = resume
-      ? // A resumed trial starts over: the events of its aborted attempt are dropped.
-        resume.events.filter((e) => finishedTrials(resume.events).has(e.id))
-      : [];
-    const done = finishedTrials(events);
+    // A resumed trial starts over: the events of its aborted attempt are dropped.
+    const done = finishedTrials(resume?.events ?? []);
+    const events: TrialEvent[] = (resume?.events ?? []).filter((e) => done.has(e.id));
     const pending = config.trials.filter((t) => !done.has(t.id));
     if (store && runId === undefined) {
       runId = store.createRun({ command, options: config, spec: config.trials[0]?.workload ?? {} });
@@ -248,8 +246,9 @@ export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
         job.onEvent?.(event);
       },
     });
+    const finished = finishedTrials(events);
     const interrupted =
-      job.signal?.aborted === true || config.trials.some((t) => !finishedTrials(events).has(t.id));
+      job.signal?.aborted === true || config.trials.some((t) => !finished.has(t.id));
     const report = buildSweepReport({
       config,
       events,

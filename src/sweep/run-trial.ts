@@ -50,14 +50,7 @@ export async function runSessionTrial(
         `batch ${spec.batchSize} is larger than the training data (${session.workload.datasetSize} examples)`,
       );
     }
-    emit({
-      type: 'trial-start',
-      id: spec.id,
-      batchSize: spec.batchSize,
-      learningRate: spec.learningRate,
-      seed: spec.workload.seed,
-      datasetSize: session.workload.datasetSize,
-    });
+    emit(tracker.start(session.workload.datasetSize));
     const evaluate = async (): Promise<TrackerVerdict | TrialEnd> => {
       const result = session.evaluate ? await session.evaluate({ signal }) : undefined;
       if (result && result.kind !== 'ok') {

@@ -2,7 +2,7 @@
 // budget, or diverged — the one place that decides, whichever engine trains (in-process session
 // or a user's command). Pure: fed records, answers questions; the trial runners do the I/O.
 
-import type { TrialEnd, TrialEval } from './trial-events.js';
+import type { TrialEnd, TrialEval, TrialStart } from './trial-events.js';
 import type { TrialSpec } from './trial-spec.js';
 
 export interface TrackedStep {
@@ -44,6 +44,19 @@ export class TargetTracker {
 
   get stepCount(): number {
     return this.steps;
+  }
+
+  /** The trial-start event, once the engine has said how many training examples there are. */
+  start(datasetSize: number, validationSize?: number): TrialStart {
+    return {
+      type: 'trial-start',
+      id: this.spec.id,
+      batchSize: this.spec.batchSize,
+      learningRate: this.spec.learningRate,
+      seed: this.spec.workload.seed,
+      datasetSize,
+      ...(validationSize !== undefined ? { validationSize } : {}),
+    };
   }
 
   /** Records one optimizer step; the verdict after it. */

@@ -13,26 +13,22 @@ import { findReportToHtml } from '../../report/html/html-report.js';
 import { writeReportPlots } from '../../report/html/write-plots.js';
 import { findReportToMarkdown } from '../../report/markdown-report.js';
 import { writeFindTensorBoard } from '../../report/tensorboard-writer.js';
-import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
+import { DEFAULT_STORE_PATH, RunStore } from '../../store/run-store.js';
 import { terminalLine } from '../../terminal-text.js';
 import { createProgress } from '../find-progress.js';
 import { renderFindSummary } from '../find-summary.js';
 import { examplesText, HELP_GROUPS } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
+import { type JobFlags, parseJobFlags } from '../job-flags.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
 import { noConfigOption, settingFlags } from '../setting-flags.js';
 
-interface OutputFlags {
+interface OutputFlags extends JobFlags {
   json?: string;
   markdown?: string;
   html?: string;
   plots?: string;
   tensorboard?: string;
-  quiet?: boolean;
-  /** A path, or false with --no-store. */
-  store?: string | false;
-  /** true: the newest unfinished run; a string: that run. */
-  resume?: string | true;
 }
 
 const FIND_FLAGS = settingFlags(findSettingsSchema);
@@ -107,21 +103,7 @@ function inputsOf(settings: FindSettings, storePath: string | undefined): InputP
 }
 
 async function findCommand(flags: OutputFlags, command: Command, io: Io): Promise<number> {
-  const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
-  const settings = FIND_FLAGS.parse(command, (line) => {
-    if (!flags.quiet) io.stderr.write(`batchwise: ${line}\n`);
-  });
-  if (flags.resume !== undefined) {
-    if (storePath === undefined)
-      throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
-    const given = FIND_FLAGS.givenWorkloadFlags(command);
-    if (given.length > 0) {
-      throw new BatchwiseError(
-        'invalid-option',
-        `--resume continues a stored run with its own workload and settings; drop ${given.join(', ')}`,
-      );
-    }
-  }
+  const { settings, storePath } = parseJobFlags(FIND_FLAGS, flags, command, io.stderr, 'run');
   const outputs = outputsOf(flags);
   const jsonToStdout = flags.json === '-';
   const store = storePath !== undefined ? RunStore.open(storePath) : undefined;

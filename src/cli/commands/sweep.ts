@@ -4,14 +4,14 @@
 // and the summary, and picks the exit code.
 
 import type { Command } from 'commander';
-import { BatchwiseError } from '../../errors.js';
-import { DEFAULT_STORE_PATH, defaultStorePath, RunStore } from '../../store/run-store.js';
+import { DEFAULT_STORE_PATH, RunStore } from '../../store/run-store.js';
 import { planSweepResume, runSweep, type SweepResumePlan } from '../../sweep/run-sweep.js';
 import { sweepReportToHtml } from '../../sweep/sweep-html.js';
 import { sweepReportToJson, sweepReportToMarkdown } from '../../sweep/sweep-markdown.js';
 import { sweepSettingsSchema } from '../../sweep/sweep-settings.js';
 import { examplesText, HELP_GROUPS } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
+import { type JobFlags, parseJobFlags } from '../job-flags.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
 import { noConfigOption, settingFlags } from '../setting-flags.js';
 import { createSweepProgress } from '../sweep-progress.js';
@@ -19,13 +19,10 @@ import { renderSweepSummary } from '../sweep-summary.js';
 
 const SWEEP_FLAGS = settingFlags(sweepSettingsSchema);
 
-interface OutputFlags {
+interface OutputFlags extends JobFlags {
   json?: string;
   markdown?: string;
   html?: string;
-  quiet?: boolean;
-  store?: string | false;
-  resume?: string | true;
 }
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
@@ -74,21 +71,7 @@ function outputsOf(flags: OutputFlags): OutputPath[] {
 }
 
 async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promise<number> {
-  const storePath = flags.store === false ? undefined : (flags.store ?? defaultStorePath());
-  const settings = SWEEP_FLAGS.parse(command, (line) => {
-    if (!flags.quiet) io.stderr.write(`batchwise: ${line}\n`);
-  });
-  if (flags.resume !== undefined) {
-    if (storePath === undefined)
-      throw new BatchwiseError('invalid-option', '--resume reads the run store; drop --no-store');
-    const given = SWEEP_FLAGS.givenWorkloadFlags(command);
-    if (given.length > 0) {
-      throw new BatchwiseError(
-        'invalid-option',
-        `--resume continues a stored sweep with its own workload and settings; drop ${given.join(', ')}`,
-      );
-    }
-  }
+  const { settings, storePath } = parseJobFlags(SWEEP_FLAGS, flags, command, io.stderr, 'sweep');
   const outputs = outputsOf(flags);
   const human = flags.json === '-' ? io.stderr : io.stdout;
   const store = storePath !== undefined ? RunStore.open(storePath) : undefined;
