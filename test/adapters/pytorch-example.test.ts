@@ -178,7 +178,7 @@ describe.skipIf(skipTorch())('examples/pytorch_train.py on real PyTorch', () => 
     const report = await analyze(telemetry);
     expect(report.noise.bSimple.kind).toBe('measured');
     expect(report.noise.bSimple.sampleCount).toBe(20);
-  }, 600_000);
+  }, 900_000);
 
   it('batchwise find --engine command drives it to a recommendation', async () => {
     const { python } = requireTorchPython();

@@ -195,5 +195,5 @@ describe.skipIf(skipTorch())('PyTorch adapter norms = exact per-example gradient
       expect(step.microSqNorms).toHaveLength(4);
     }
     compare('DDP 2 ranks, k=2', steps, exact, 4);
-  }, 600_000);
+  }, 900_000);
 });
