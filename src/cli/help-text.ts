@@ -12,6 +12,7 @@ export const HELP_GROUPS = {
   sweep: 'Sweep:',
   output: 'Output:',
   store: 'Store:',
+  queue: 'Queue (trials on other machines):',
 } as const;
 
 /** A default as a user would type it: `0.05`, `sgd`; none for an empty list or object. */

@@ -14,6 +14,7 @@ import { registerReportCommand } from './commands/report.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSweepCommand } from './commands/sweep.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { plainOptionDescription } from './help-text.js';
 import { nearestName } from './nearest-name.js';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerFindCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerSweepCommand(program, { stdout: process.stdout, stderr: process.stderr });
+  registerWorkerCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerPlanCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerAnalyzeCommand(program, { stdout: process.stdout, stderr: process.stderr });
   registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr });

@@ -4,6 +4,7 @@
 // reruns only the trials that did not end. No terminal I/O: events out, a tagged outcome back;
 // src/cli/commands/sweep.ts prints.
 
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { WorkloadSpec } from '../engines/engine.js';
 import { loadEngine } from '../engines/registry.js';
@@ -13,11 +14,14 @@ import { runFind } from '../find/run-find.js';
 import { workloadSpecOf } from '../find/workload-spec.js';
 import { type FindReport, findReportSchema } from '../report/find-report-schema.js';
 import { workloadSettingsOf } from '../settings/workload-settings.js';
+import { runQueuedTrials } from '../queue/queue-coordinator.js';
+import { checkRedis } from '../queue/redis-connection.js';
 import { runKind } from '../store/run-kind.js';
 import type { RunStore, StoredRun } from '../store/run-store.js';
 import { VERSION } from '../version.js';
 import { basisOf, planTrials } from './plan-trials.js';
 import {
+  countedEvents,
   finishedTrials,
   type SweepConfig,
   sweepConfigSchema,
@@ -52,6 +56,29 @@ export interface SweepJob {
   /** Every trial event as it arrives (and is stored). */
   readonly onEvent?: (event: TrialEvent) => void;
   readonly onStored?: (runId: string) => void;
+  /** Run the trials on workers through a queue instead of local processes. */
+  readonly queue?: SweepQueue;
+}
+
+export interface SweepQueue {
+  /** redis:// or rediss:// (src/queue/redis-connection.ts). */
+  readonly url: string;
+  /** Runs of one trial before it is recorded as failed. */
+  readonly attempts: number;
+  /** Retries, lost connections, a queue without workers. */
+  readonly log?: (line: string) => void;
+  /** The sweep's key in the queue, once known (for `batchwise worker` messages and docs). */
+  readonly onKey?: (key: string) => void;
+}
+
+/**
+ * The sweep's key in the queue: its run id (so --resume re-attaches to its jobs) and a digest of
+ * its trials (two stores' run ids may meet); without a store, random.
+ */
+function queueKeyOf(runId: string | undefined, config: SweepConfig): string {
+  if (runId === undefined) return `unstored-${randomUUID()}`;
+  const digest = createHash('sha256').update(JSON.stringify(config.trials)).digest('hex');
+  return `${runId}-${digest.slice(0, 8)}`;
 }
 
 export type SweepOutcome = {
@@ -224,11 +251,13 @@ export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
   let runId = resume?.run.id;
   let ended = false;
   try {
+    // An unreachable queue fails now, not after find and the plan.
+    if (job.queue) await checkRedis(job.queue.url);
     const config = resume ? resume.config : await resolveSweep(job);
     const command = resume ? [...resume.run.command] : [...job.command];
-    // A resumed trial starts over: the events of its aborted attempt are dropped.
-    const done = finishedTrials(resume?.events ?? []);
-    const events: TrialEvent[] = (resume?.events ?? []).filter((e) => done.has(e.id));
+    // A resumed trial starts over; the report counts one attempt of each (countedEvents).
+    const events: TrialEvent[] = [...(resume?.events ?? [])];
+    const done = finishedTrials(countedEvents(events));
     const pending = config.trials.filter((t) => !done.has(t.id));
     if (store && runId === undefined) {
       runId = store.createRun({ command, options: config, spec: config.trials[0]?.workload ?? {} });
@@ -237,16 +266,27 @@ export async function runSweep(job: SweepJob): Promise<SweepOutcome> {
     }
     if (store && runId !== undefined) job.onStored?.(runId);
     job.onConfig?.(config, pending.length);
-    await runTrials(pending, {
-      workers: config.settings.workers,
-      signal: job.signal,
-      onEvent: (event) => {
-        if (store && runId !== undefined) store.appendEvent(runId, TRIAL_EVENT_KIND, event);
-        events.push(event);
-        job.onEvent?.(event);
-      },
-    });
-    const finished = finishedTrials(events);
+    const onEvent = (event: TrialEvent) => {
+      if (store && runId !== undefined) store.appendEvent(runId, TRIAL_EVENT_KIND, event);
+      events.push(event);
+      job.onEvent?.(event);
+    };
+    if (job.queue) {
+      const key = queueKeyOf(runId, config);
+      job.queue.onKey?.(key);
+      await runQueuedTrials(pending, {
+        url: job.queue.url,
+        sweep: key,
+        attempts: job.queue.attempts,
+        signal: job.signal,
+        onEvent,
+        known: events,
+        ...(job.queue.log ? { log: job.queue.log } : {}),
+      });
+    } else {
+      await runTrials(pending, { workers: config.settings.workers, signal: job.signal, onEvent });
+    }
+    const finished = finishedTrials(countedEvents(events));
     const interrupted =
       job.signal?.aborted === true || config.trials.some((t) => !finished.has(t.id));
     const report = buildSweepReport({

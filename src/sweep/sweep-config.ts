@@ -48,9 +48,52 @@ export function trialEventsOf(events: readonly StoredEvent[]): TrialEvent[] {
   });
 }
 
+/** The attempt an event belongs to; untagged events (older runs) by the trial-starts before it. */
+function attemptKeys(events: readonly TrialEvent[]): string[] {
+  const starts = new Map<string, number>();
+  return events.map((e) => {
+    if (e.attempt !== undefined) return e.attempt;
+    if (e.type === 'trial-start') starts.set(e.id, (starts.get(e.id) ?? 0) + 1);
+    return `#${starts.get(e.id) ?? 0}`;
+  });
+}
+
+/** What makes an event unique within its attempt (a replayed event has the same key). */
+export function eventKey(event: TrialEvent, attempt: string): string {
+  return `${event.id}|${attempt}|${event.type}|${event.type === 'eval' ? event.step : ''}`;
+}
+
+/**
+ * Each trial's events from the one attempt that counts, once each: the attempt of its first
+ * result (a trial-end other than `aborted`), else its latest attempt. A trial may run more than
+ * once — a retried worker, a resumed sweep, an event replayed from the queue — and its result
+ * appears exactly once.
+ */
+export function countedEvents(events: readonly TrialEvent[]): TrialEvent[] {
+  const keys = attemptKeys(events);
+  const counted = new Map<string, string>();
+  for (const [i, e] of events.entries()) {
+    const attempt = keys[i] ?? '';
+    const settled = counted.get(e.id);
+    if (settled?.startsWith('=')) continue;
+    counted.set(e.id, e.type === 'trial-end' && e.outcome !== 'aborted' ? `=${attempt}` : attempt);
+  }
+  const seen = new Set<string>();
+  return events.filter((e, i) => {
+    const attempt = keys[i] ?? '';
+    const chosen = counted.get(e.id)?.replace(/^=/, '');
+    const key = eventKey(e, attempt);
+    if (attempt !== chosen || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /** Trials that ended with a result (anything but `aborted`): a resumed sweep does not rerun them. */
 export function finishedTrials(events: readonly TrialEvent[]): Map<string, TrialEnd> {
   const done = new Map<string, TrialEnd>();
-  for (const e of events) if (e.type === 'trial-end' && e.outcome !== 'aborted') done.set(e.id, e);
+  for (const e of events) {
+    if (e.type === 'trial-end' && e.outcome !== 'aborted' && !done.has(e.id)) done.set(e.id, e);
+  }
   return done;
 }

@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { analyseSweep, sweepAnalysisSchema } from './sweep-analysis.js';
-import { sweepBasisSchema, sweepConfigSchema } from './sweep-config.js';
+import { countedEvents, sweepBasisSchema, sweepConfigSchema } from './sweep-config.js';
 import { TRIAL_OUTCOMES, type TrialEnd, type TrialEval, type TrialEvent } from './trial-events.js';
 import { trialTargetSchema } from './trial-spec.js';
 
@@ -96,14 +96,15 @@ function gapOf(end: TrialEnd): number | null {
 
 export function buildSweepReport(input: SweepReportInput): SweepReport {
   const { config } = input;
+  const events = countedEvents(input.events);
   const ends = new Map<string, TrialEnd>();
-  for (const e of input.events) if (e.type === 'trial-end') ends.set(e.id, e);
+  for (const e of events) if (e.type === 'trial-end') ends.set(e.id, e);
   const trials: SweepTrial[] = [];
   for (const spec of config.trials) {
     const end = ends.get(spec.id);
     if (!end) continue;
-    const evals = input.events.filter((e): e is TrialEval => e.type === 'eval' && e.id === spec.id);
-    const { type: _type, id: _id, ...result } = end;
+    const evals = events.filter((e): e is TrialEval => e.type === 'eval' && e.id === spec.id);
+    const { type: _type, id: _id, attempt: _attempt, ...result } = end;
     trials.push({
       id: spec.id,
       batchSize: spec.batchSize,

@@ -23,10 +23,17 @@ export type TrialOutcome = (typeof TRIAL_OUTCOMES)[number];
 const finite = z.number().refine(Number.isFinite);
 /** A loss is kept as it came, NaN included (JSON null when not finite). */
 const loss = z.number().nullable();
+/**
+ * Which run of the trial an event belongs to: a trial may start more than once (a worker killed
+ * and its trial retried, a sweep resumed). Set by whoever runs the trial (src/sweep/worker-pool.ts,
+ * src/queue/queue-worker.ts); absent in runs stored before it existed.
+ */
+const attempt = z.string().min(1).optional();
 
 export const trialStartSchema = z.object({
   type: z.literal('trial-start'),
   id: z.string(),
+  attempt,
   batchSize: z.number().int().positive(),
   learningRate: z.number().positive(),
   seed: z.number().int(),
@@ -40,6 +47,7 @@ export const trialStartSchema = z.object({
 export const trialEvalSchema = z.object({
   type: z.literal('eval'),
   id: z.string(),
+  attempt,
   step: z.number().int().nonnegative(),
   examples: z.number().int().nonnegative(),
   /** Seconds of training (the steps' own time, evaluations excluded). */
@@ -53,6 +61,7 @@ export const trialEvalSchema = z.object({
 export const trialEndSchema = z.object({
   type: z.literal('trial-end'),
   id: z.string(),
+  attempt,
   outcome: z.enum(TRIAL_OUTCOMES),
   message: z.string().optional(),
   /** Where the target was first met (reached only). */

@@ -29,6 +29,13 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => controller.abort());
   }
+  // The process that started this one was killed (SIGKILL gives it no time to stop us): stop
+  // training for nobody. Its pipe is gone, so the last events are lost with it.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) controller.abort();
+  }, 1000).unref();
+  process.stdout.on('error', () => process.exit(1));
   if (spec.engine.name === 'command') {
     const { runCommandTrial } = await import('./command-trial.js');
     await runCommandTrial(spec, write, controller.signal);

@@ -5,6 +5,7 @@
 // abort every worker is asked to stop (SIGTERM, then SIGKILL after a grace period).
 
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,14 @@ export async function runTrials(
         ends.push(abortedBeforeStart(spec));
         continue;
       }
-      ends.push(await runOne(spec, options));
+      const attempt = `local-${randomBytes(4).toString('hex')}`;
+      const tag = (event: TrialEvent): TrialEvent => ({ ...event, attempt });
+      const { end, synthesized } = await runTrialProcess(spec, {
+        signal: options.signal,
+        onEvent: (event) => options.onEvent(tag(event)),
+      });
+      if (synthesized) options.onEvent(tag(end));
+      ends.push(end);
     }
   };
   const lanes = Math.max(1, Math.min(options.workers, specs.length));
@@ -60,7 +68,26 @@ function abortedBeforeStart(spec: TrialSpec): TrialEnd {
   };
 }
 
-function runOne(spec: TrialSpec, options: PoolOptions): Promise<TrialEnd> {
+export interface TrialProcessOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** The trial's own events, as its process writes them. */
+  readonly onEvent: (event: TrialEvent) => void;
+}
+
+export interface TrialProcessResult {
+  readonly end: TrialEnd;
+  /**
+   * The process died without ending its trial: `end` was made here from how it died (not passed
+   * to onEvent; the caller decides whether it is the trial's result).
+   */
+  readonly synthesized: boolean;
+}
+
+/** One trial in a process of its own (src/sweep/trial-worker.ts). */
+export function runTrialProcess(
+  spec: TrialSpec,
+  options: TrialProcessOptions,
+): Promise<TrialProcessResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, workerCommand(), {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -83,6 +110,7 @@ function runOne(spec: TrialSpec, options: PoolOptions): Promise<TrialEnd> {
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     };
+    if (options.signal?.aborted) stop();
     options.signal?.addEventListener('abort', stop, { once: true });
     child.stdin.on('error', () => undefined);
     child.stdin.end(JSON.stringify(spec));
@@ -90,23 +118,24 @@ function runOne(spec: TrialSpec, options: PoolOptions): Promise<TrialEnd> {
       options.signal?.removeEventListener('abort', stop);
       if (killTimer) clearTimeout(killTimer);
       lines.close();
-      if (end) return resolve(end);
+      if (end) return resolve({ end, synthesized: false });
       const aborted = options.signal?.aborted === true;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const last = stderr.at(-1);
-      end = {
-        type: 'trial-end',
-        id: spec.id,
-        outcome: aborted ? 'aborted' : signal === 'SIGKILL' ? 'oom' : 'error',
-        message: aborted
-          ? 'interrupted'
-          : `the trial's process ${how}${last ? `: ${last}` : ''}${signal === 'SIGKILL' ? ' (killed: most often the system ran out of memory)' : ''}`,
-        steps: 0,
-        examples: 0,
-        seconds: 0,
-      };
-      options.onEvent(end);
-      resolve(end);
+      resolve({
+        synthesized: true,
+        end: {
+          type: 'trial-end',
+          id: spec.id,
+          outcome: aborted ? 'aborted' : signal === 'SIGKILL' ? 'oom' : 'error',
+          message: aborted
+            ? 'interrupted'
+            : `the trial's process ${how}${last ? `: ${last}` : ''}${signal === 'SIGKILL' ? ' (killed: most often the system ran out of memory)' : ''}`,
+          steps: 0,
+          examples: 0,
+          seconds: 0,
+        },
+      });
     });
   });
 }

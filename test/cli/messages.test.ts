@@ -125,7 +125,7 @@ describe('messages that mislead', () => {
   it('an unknown command is named, with the nearest command when one is close', async () => {
     expectOneLine(
       await batchwise('frobnicate'),
-      "unknown command 'frobnicate' (commands: find, sweep, plan, analyze, serve, report, runs, show, adapters, help; run batchwise --help for usage)",
+      "unknown command 'frobnicate' (commands: find, sweep, worker, plan, analyze, serve, report, runs, show, adapters, help; run batchwise --help for usage)",
     );
     expectOneLine(await batchwise('fnd'), "unknown command 'fnd'; did you mean 'find'?");
     expectOneLine(

@@ -14,7 +14,9 @@ const WRITTEN = ['find.json', 'sweep.html'].map((f) => path.join(ROOT, f));
 
 function sweepBlock(markdown: string): string {
   const blocks = [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-  const found = blocks.filter((block) => block.includes('batchwise sweep'));
+  const found = blocks.filter(
+    (block) => block.includes('batchwise sweep') && !block.includes('batchwise worker'),
+  );
   if (found.length !== 1) throw new Error(`${found.length} sh blocks run batchwise sweep`);
   return (found[0] ?? '').trim();
 }

@@ -4,6 +4,8 @@
 // and the summary, and picks the exit code.
 
 import type { Command } from 'commander';
+import { DEFAULT_ATTEMPTS, QUEUE_ENV, queueUrlOf } from '../../queue/queue-settings.js';
+import { redactQueueUrl } from '../../queue/redis-connection.js';
 import { DEFAULT_STORE_PATH, RunStore } from '../../store/run-store.js';
 import { planSweepResume, runSweep, type SweepResumePlan } from '../../sweep/run-sweep.js';
 import { sweepReportToHtml } from '../../sweep/sweep-html.js';
@@ -13,6 +15,7 @@ import { examplesText, HELP_GROUPS } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
 import { type JobFlags, parseJobFlags } from '../job-flags.js';
 import { checkOutputPaths, type InputPath, type OutputPath, writeOutput } from '../output-paths.js';
+import { parsePositiveInteger } from '../parse-options.js';
 import { noConfigOption, settingFlags } from '../setting-flags.js';
 import { createSweepProgress } from '../sweep-progress.js';
 import { renderSweepSummary } from '../sweep-summary.js';
@@ -20,6 +23,8 @@ import { renderSweepSummary } from '../sweep-summary.js';
 const SWEEP_FLAGS = settingFlags(sweepSettingsSchema);
 
 interface OutputFlags extends JobFlags {
+  queue?: string;
+  attempts?: string;
   json?: string;
   markdown?: string;
   html?: string;
@@ -32,6 +37,7 @@ const EXAMPLES = examplesText([
   "sweep --from-report find.json --target-metric 'accuracy>=0.85' --html sweep.html",
   'sweep -m mlp -d fashion-mnist --batches 16,64,256 --target-loss 0.5 --repeats 2',
   'sweep --resume    # train the trials an interrupted sweep did not finish',
+  'sweep -m mlp --target-loss 0.5 --queue redis://10.0.0.5:6379    # trials on batchwise workers',
 ]);
 
 export function registerSweepCommand(program: Command, io: Io): void {
@@ -52,6 +58,15 @@ export function registerSweepCommand(program: Command, io: Io): void {
     .option(
       '--resume [run]',
       'continue an interrupted sweep: trials that finished are kept, the others trained again (default: the newest unfinished sweep)',
+    )
+    .optionsGroup(HELP_GROUPS.queue)
+    .option(
+      '--queue <url>',
+      `queue the trials in Redis for \`batchwise worker\` processes on any machine instead of running them here: redis://[:PASSWORD@]HOST:PORT or rediss:// (default: $${QUEUE_ENV})`,
+    )
+    .option(
+      '--attempts <n>',
+      `with --queue: runs of a trial (a crashed or lost worker, a refusal) before it is recorded as failed (default: ${DEFAULT_ATTEMPTS})`,
     )
     .optionsGroup('Options:')
     .addOption(noConfigOption())
@@ -88,6 +103,11 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
     if (storePath !== undefined) inputs.push({ flag: '--store', path: storePath });
     checkOutputPaths(outputs, inputs);
     const progress = createSweepProgress(io.stderr, !flags.quiet);
+    const queueUrl = queueUrlOf(flags.queue);
+    const attempts =
+      flags.attempts !== undefined
+        ? parsePositiveInteger('--attempts', flags.attempts)
+        : DEFAULT_ATTEMPTS;
     const outcome = await withInterrupt(
       io,
       'stopping the running trials, then writing what finished',
@@ -96,8 +116,22 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
           settings,
           ...(store ? { store } : {}),
           ...(resume ? { resume } : {}),
-          command: process.argv.slice(2),
+          // A password in the queue URL is not stored.
+          command: process.argv.slice(2).map(redactQueueUrl),
           signal,
+          ...(queueUrl !== undefined
+            ? {
+                queue: {
+                  url: queueUrl,
+                  attempts,
+                  log: (line: string) => progress.log(`batchwise: ${line}`),
+                  onKey: (key: string) =>
+                    progress.log(
+                      `batchwise: trials queued as sweep ${key} on ${redactQueueUrl(queueUrl)}; start workers with batchwise worker --queue URL`,
+                    ),
+                },
+              }
+            : {}),
           onFind: (phase, found) => {
             if (phase === 'start') {
               progress.log(
@@ -117,7 +151,7 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
           onConfig: (config, pending) => {
             progress.config(pending, config.settings.workers);
             progress.log(
-              `batchwise: ${pending} trial(s) of batch ${config.batches.join(', ')}, ${config.settings.workers} at a time`,
+              `batchwise: ${pending} trial(s) of batch ${config.batches.join(', ')}, ${queueUrl !== undefined ? 'on the queue' : `${config.settings.workers} at a time`}`,
             );
           },
           onEvent: (event) => progress.event(event),
