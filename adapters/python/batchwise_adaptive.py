@@ -10,23 +10,25 @@ same), and the learning rate follows by the rule you pick. Two lines around an o
         for x, y in loader:                 # micro-batches of 32
             loss = loss_fn(model(x), y)     # the micro-batch's MEAN loss, as usual
             loss.backward()
-            optimizer.step()                # applies after k micro-batches, else does nothing
+            optimizer.step()                # steps after k micro-batches, else does nothing
             optimizer.zero_grad()           # does nothing while a step is being accumulated
 
 Two parts:
 
 * ``AdaptiveController``: the algorithm, pure (no torch, no I/O, no clock): ``observe()`` one
   optimizer step's measurement (its micro-batch gradient squared norms, the squared norm of their
-  mean, its seconds), ``decide()`` a change of batch and learning rate, or None. The same
-  algorithm, option names (in snake_case) and decisions as the TypeScript side.
+  mean, its seconds), then ``decide()``: a change of batch and learning rate, or None. The same
+  algorithm, option names (in snake_case), defaults and decisions as the TypeScript controller
+  (src/analysis/adaptive-controller.ts; its golden vector, test/adapters/
+  adaptive_controller_golden.json, is replayed here by test/adapters/pytorch-adaptive.test.ts).
 * ``adapt(data, optimizer, ...)``: the PyTorch wrapper: a loader of fixed micro-batches and an
   optimizer whose ``step()`` steps once every k micro-batches with the mean of their gradients,
   measures the norms with ``batchwise_telemetry.GradNormTracker``'s hooks, feeds the controller
-  and applies its changes (k and every parameter group's lr).
+  and applies its changes (k, and every parameter group's lr).
 
 The science (McCandlish et al. 2018, "An Empirical Model of Large-Batch Training"; Johnson et al.
-2020, AdaScale; Qiao et al., OSDI 2021, Pollux/AdaptDL) and what each step of the controller
-does: docs/adaptive-pytorch.md and docs/analysis.md in the batchwise repository.
+2020, AdaScale; Qiao et al., OSDI 2021, Pollux/AdaptDL) and each step of the controller:
+docs/adaptive-pytorch.md and docs/analysis.md in the batchwise repository.
 """
 
 from __future__ import annotations
@@ -37,21 +39,21 @@ import time
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 # ---------------------------------------------------------------------------------------------
-# Defaults, in one place (the TypeScript controller has the same).
+# Defaults, in one place (the TypeScript controller's ADAPTIVE_CONTROLLER_DEFAULTS).
 
-#: Decay of the exponential moving averages of |G|^2 and tr(Sigma), per optimizer step.
+#: Decay per optimizer step of the moving averages of |G|^2 and tr(Sigma) (McCandlish App. A.1).
 DEFAULT_EMA_DECAY = 0.95
 #: Steps between two decisions.
 DEFAULT_CHECK_EVERY_STEPS = 50
-#: No decision before this many optimizer steps (the averages settle first).
+#: No decision before this many optimizer steps.
 DEFAULT_MIN_STEPS_BEFORE_GROW = 100
 #: Grow only when the time-optimal batch is at least this many times the current batch.
 DEFAULT_GROW_FACTOR = 2.0
-#: The default memory ceiling (max_batch): this fraction of the data set.
-DEFAULT_MAX_BATCH_DATASET_FRACTION = 0.25
+#: max_batch_size when not given: the data set size over this (floor).
+DEFAULT_DATASET_FRACTION_DIVISOR = 4
 #: Learning-rate rules on growth.
 LR_RULES = ("linear", "sqrt", "noise", "adascale")
-#: The default rule per optimizer kind: eq. 2.7's for SGD, the square root for Adam.
+#: The wrapper's default rule per optimizer kind: eq. 2.7's for SGD, the square root for Adam.
 DEFAULT_LR_RULE = {"sgd": "noise", "adam": "sqrt"}
 
 
@@ -59,17 +61,37 @@ class AdaptiveError(ValueError):
     """Bad input to the adaptive controller or wrapper: one line that says what and why."""
 
 
+def _integer(name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int when it is a whole number >= ``minimum``; else AdaptiveError."""
+    whole = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value == int(value)
+    )
+    if not (whole and value >= minimum):
+        raise AdaptiveError("%s must be an integer >= %d, got %r" % (name, minimum, value))
+    return int(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
+        raise AdaptiveError("%s must be a finite number > 0, got %r" % (name, value))
+    return float(value)
+
+
 # ---------------------------------------------------------------------------------------------
 # The pure pieces.
 
 
 def two_batch_estimate(
-    micro_sq_norms: Sequence[float], micro_batch_size: int, sq_norm: float
+    micro_sq_norms: Sequence[float], micro_batch_size: int, big_sq_norm: float
 ) -> Tuple[float, float]:
     """(|G|^2, tr(Sigma)) from one step of k micro-batches of b at the same weights.
 
-    McCandlish et al. 2018, App. A.1 (eq. A.2), with B_small = b, |G_small|^2 the mean of the
-    micro-batch squared norms, B_big = k b and |G_big|^2 the squared norm of their mean:
+    McCandlish et al. 2018, App. A.1 (eq. A.2, infinite-population form), with B_small = b,
+    |G_small|^2 the mean of the micro-batch squared norms, B_big = k b and |G_big|^2 the squared
+    norm of their mean (the step's gradient):
         |G|^2     = (B_big |G_big|^2 - B_small |G_small|^2) / (B_big - B_small)
         tr(Sigma) = (|G_small|^2 - |G_big|^2) / (1/B_small - 1/B_big)
     """
@@ -77,107 +99,104 @@ def two_batch_estimate(
     small = float(micro_batch_size)
     big = small * k
     small_sq = math.fsum(float(v) for v in micro_sq_norms) / k
-    big_sq = float(sq_norm)
+    big_sq = float(big_sq_norm)
     gradient_sq = (big * big_sq - small * small_sq) / (big - small)
     trace = (small_sq - big_sq) / (1.0 / small - 1.0 / big)
     return gradient_sq, trace
 
 
-class BiasCorrectedEma:
-    """Exponential moving average with the start-up bias divided out (as Adam's moments and
-    AdaptDL's noise-scale averages): value = sum_i d^(t-i) (1-d) x_i / (1 - d^t). The first
-    value is x_1 itself; the ratio of two such averages is that of the uncorrected ones."""
+class StepTimeLine:
+    """t(B) = t0 + B/R in use, and where it came from (McCandlish et al. 2018 Sec. 2.3's step
+    time; docs/analysis.md, "Step time"). ``kind``: ``none`` (nothing timed), ``prior`` (one batch
+    size timed, mean t1 at B1: t0 = t1/2 and 1/R the other half per example, so t0 R = B1),
+    ``fitted`` (least squares through the mean step time of each batch size, t0 > 0 and 1/R > 0),
+    ``degenerate`` (the fit has t0 <= 0 or 1/R <= 0: timing noise, or a step time proportional to
+    B, as gradient accumulation on one device gives)."""
 
-    def __init__(self, decay: float) -> None:
-        self.decay = float(decay)
-        self._biased = 0.0
-        self._weight = 0.0
+    __slots__ = ("kind", "fixed_seconds", "seconds_per_example")
 
-    def update(self, value: float) -> None:
-        self._biased = self.decay * self._biased + (1.0 - self.decay) * float(value)
-        self._weight = self.decay * self._weight + (1.0 - self.decay)
+    def __init__(self, kind: str, fixed_seconds: float = math.nan, seconds_per_example: float = math.nan) -> None:
+        self.kind = kind
+        self.fixed_seconds = fixed_seconds
+        self.seconds_per_example = seconds_per_example
 
     @property
-    def value(self) -> Optional[float]:
-        return None if self._weight == 0.0 else self._biased / self._weight
+    def usable(self) -> bool:
+        return self.kind in ("prior", "fitted")
+
+    @property
+    def examples_per_second(self) -> float:
+        """R."""
+        return 1.0 / self.seconds_per_example
+
+    def __repr__(self) -> str:
+        return "StepTimeLine(%s, t0=%r s, 1/R=%r s/example)" % (self.kind, self.fixed_seconds, self.seconds_per_example)
 
 
 class StepTimes:
-    """Measured seconds per optimizer step, by batch size, and the line t(B) = t0 + B/R through
-    them (McCandlish et al. 2018, Sec. 2.3's step time; docs/analysis.md "Steps against batch"):
-    least squares through the mean step time of each batch size used, one point per size."""
+    """Measured seconds per optimizer step, by batch size (in order of first use)."""
 
     def __init__(self) -> None:
-        self._sums: Dict[int, float] = {}
-        self._counts: Dict[int, int] = {}
+        self._timing: Dict[int, List[float]] = {}  # batch -> [sum, count]
 
     def add(self, batch_size: int, step_seconds: float) -> None:
-        self._sums[batch_size] = self._sums.get(batch_size, 0.0) + float(step_seconds)
-        self._counts[batch_size] = self._counts.get(batch_size, 0) + 1
+        entry = self._timing.setdefault(batch_size, [0.0, 0])
+        entry[0] += step_seconds
+        entry[1] += 1
 
     def means(self) -> List[Tuple[int, float]]:
-        """(batch size, mean step seconds), by batch size."""
-        return [(b, self._sums[b] / self._counts[b]) for b in sorted(self._sums)]
+        """(batch size, mean step seconds), in order of first use."""
+        return [(b, total / count) for b, (total, count) in self._timing.items()]
 
-    def line(self) -> Optional[Tuple[float, float]]:
-        """(t0 seconds, seconds per example = 1/R), or None before two batch sizes were used."""
+    def line(self) -> StepTimeLine:
         points = self.means()
-        if len(points) < 2:
-            return None
+        if not points:
+            return StepTimeLine("none")
+        if len(points) == 1:
+            b1, t1 = points[0]
+            return StepTimeLine("prior", t1 / 2, (t1 / 2) / b1)
         n = len(points)
         mean_b = math.fsum(b for b, _ in points) / n
         mean_t = math.fsum(t for _, t in points) / n
         sxx = math.fsum((b - mean_b) ** 2 for b, _ in points)
-        sxy = math.fsum((b - mean_b) * (t - mean_t) for b, t in points)
-        slope = sxy / sxx
-        return mean_t - slope * mean_b, slope
+        if not sxx > 0:
+            return StepTimeLine("none")
+        slope = math.fsum((b - mean_b) * (t - mean_t) for b, t in points) / sxx
+        intercept = mean_t - slope * mean_b
+        kind = "fitted" if intercept > 0 and slope > 0 else "degenerate"
+        return StepTimeLine(kind, intercept, slope)
 
 
-def time_optimal_batch(b_noise: float, line: Optional[Tuple[float, float]]) -> float:
-    """The batch that minimises the time to a given loss, (1 + B_noise/B)(t0 + B/R):
-    eq. 2.11's steps S = S_min (1 + B_noise/B) times the step time t0 + B/R, minimised at
-    B* = sqrt(B_noise t0 R). Without a measured line (fewer than two batch sizes used): eq. 2.11's
-    critical batch, B* = B_noise. A line with no fixed cost (t0 <= 0) gives 0 (never grow); one
-    whose step time does not rise with the batch (1/R <= 0) gives infinity (grow to the cap)."""
-    if line is None:
-        return b_noise
-    t0, seconds_per_example = line
-    if seconds_per_example <= 0:
-        return math.inf
-    if t0 <= 0 or b_noise <= 0:
-        return 0.0
-    return math.sqrt(b_noise * t0 / seconds_per_example)
+def time_optimal_batch(b_noise: float, line: StepTimeLine) -> float:
+    """The batch minimising the time to a given loss, (1 + B_noise/B)(t0 + B/R): eq. 2.11's steps
+    S = S_min (1 + B_noise/B) times the step time t0 + B/R, minimised at B* = sqrt(B_noise t0 R).
+    Without a usable line (nothing timed, or a degenerate fit): eq. 2.11's critical batch,
+    B* = B_noise."""
+    if line.usable:
+        return math.sqrt(b_noise * line.fixed_seconds * line.examples_per_second)
+    return b_noise
 
 
-def grown_batch(batch_size: int, target: float, grow_factor: float, cap: float) -> int:
-    """The largest power-of-2 multiple of ``batch_size`` not above min(target, cap), when
-    target >= grow_factor * batch_size; else ``batch_size`` (grow only, never shrink)."""
-    if not target >= grow_factor * batch_size:
-        return batch_size
-    limit = min(target, cap)
+def largest_doubling(batch_size: int, limit: float) -> int:
+    """The largest B 2^j (j >= 0) not above ``limit`` (B itself when 2B is above it)."""
     grown = batch_size
     while grown * 2 <= limit:
         grown *= 2
     return grown
 
 
-def scaled_lr(
-    rule: str,
-    lr: float,
-    from_batch: int,
-    to_batch: int,
-    gradient_sq: float,
-    trace: float,
-) -> float:
-    """The learning rate after growing from ``from_batch`` to ``to_batch``:
+def scaled_lr(rule: str, lr: float, from_batch: int, to_batch: int, b_noise: float,
+              gradient_sq: float, trace: float) -> float:
+    """The learning rate after the batch grows from ``from_batch`` to ``to_batch``:
 
-    * ``linear``: lr B_new/B_old (Goyal et al. 2017);
+    * ``linear``: lr B_new/B_old (Goyal et al. 2017, Sec. 2.1);
     * ``sqrt``: lr sqrt(B_new/B_old) (Hoffer et al. 2017; Malladi et al. 2022 for Adam);
     * ``noise``: McCandlish et al. 2018 eq. 2.7, lr(B) = lr_max / (1 + B_noise/B), so
       lr_new = lr_old (1 + B_noise/B_old) / (1 + B_noise/B_new);
     * ``adascale``: Johnson et al. 2020's gain r = (tr(Sigma)/B_old + |G|^2) /
-      (tr(Sigma)/B_new + |G|^2), with the smoothed estimates; lr_new = lr_old r. With
-      B_noise = tr(Sigma)/|G|^2 this is the ``noise`` rule's factor (docs/adaptive-pytorch.md).
+      (tr(Sigma)/B_new + |G|^2) with the bias-corrected smoothed estimates, each clipped at 0
+      (r = 1 when the denominator is 0); lr_new = lr_old r. While tr(Sigma) and |G|^2 are
+      positive this is the ``noise`` factor, since B_noise = tr(Sigma)/|G|^2.
     """
     ratio = to_batch / from_batch
     if rule == "linear":
@@ -185,11 +204,17 @@ def scaled_lr(
     if rule == "sqrt":
         return lr * math.sqrt(ratio)
     if rule == "noise":
-        b_noise = trace / gradient_sq
         return lr * (1.0 + b_noise / from_batch) / (1.0 + b_noise / to_batch)
     if rule == "adascale":
-        return lr * (trace / from_batch + gradient_sq) / (trace / to_batch + gradient_sq)
+        variance = max(0.0, trace) / from_batch
+        signal = max(0.0, gradient_sq)
+        denominator = variance / ratio + signal
+        return lr * ((variance + signal) / denominator if denominator > 0 else 1.0)
     raise AdaptiveError("lr_rule must be one of %s, got %r" % (", ".join(LR_RULES), rule))
+
+
+def _round3(value: float) -> str:
+    return "%.3g" % value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,13 +222,15 @@ def scaled_lr(
 
 
 class BatchChange:
-    """One growth of the batch: when (``step``: optimizer steps observed; ``examples``: examples
-    trained on), from and to which batch and learning rate, the B_noise behind it and why."""
+    """One growth of the batch: when (``step``: optimizer steps observed, the change applying from
+    the next; ``examples``: examples observed by then), from and to which batch and learning rate,
+    the B_noise and the time-optimal batch B* (``target_batch``) behind it, and why."""
 
-    __slots__ = ("step", "examples", "from_batch", "to_batch", "from_lr", "to_lr", "b_noise", "reason")
+    __slots__ = ("step", "examples", "from_batch", "to_batch", "from_lr", "to_lr", "b_noise",
+                 "target_batch", "reason")
 
     def __init__(self, step: int, examples: int, from_batch: int, to_batch: int, from_lr: float,
-                 to_lr: float, b_noise: float, reason: str) -> None:
+                 to_lr: float, b_noise: float, target_batch: float, reason: str) -> None:
         self.step = step
         self.examples = examples
         self.from_batch = from_batch
@@ -211,10 +238,11 @@ class BatchChange:
         self.from_lr = from_lr
         self.to_lr = to_lr
         self.b_noise = b_noise
+        self.target_batch = target_batch
         self.reason = reason
 
     def to_dict(self) -> Dict[str, Any]:
-        """The record with the TypeScript side's field names."""
+        """The record with the TypeScript controller's field names."""
         return {
             "step": self.step,
             "examples": self.examples,
@@ -223,6 +251,7 @@ class BatchChange:
             "fromLr": self.from_lr,
             "toLr": self.to_lr,
             "bNoise": self.b_noise,
+            "targetBatch": self.target_batch,
             "reason": self.reason,
         }
 
@@ -230,197 +259,190 @@ class BatchChange:
         return "BatchChange(%r)" % (self.to_dict(),)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-        raise AdaptiveError("%s must be a whole number >= 1, got %r" % (name, value))
-    return int(value)
-
-
-def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and math.isfinite(value)):
-        raise AdaptiveError("%s must be a finite number > 0, got %r" % (name, value))
-    return float(value)
-
-
 class AdaptiveController:
     """The adaptive batch controller (issue 16), pure: no torch, no I/O, no clock.
 
-    State: the batch B = b k (``micro_batch_size`` b, k >= 2 micro-batches per optimizer step, so
-    that every step measures the noise) and the learning rate.
+    Options (the TypeScript controller's, in snake_case): ``initial_batch_size`` B,
+    ``learning_rate``, ``lr_rule`` (``linear``, ``sqrt``, ``noise``, ``adascale``),
+    ``dataset_size`` N, ``max_batch_size`` (the memory ceiling; default floor(N/4)), ``ema_decay``
+    (0.95), ``check_every_steps`` (50), ``min_steps_before_grow`` (100), ``grow_factor`` (2).
 
-    * ``observe(micro_sq_norms, sq_norm, step_seconds)`` after each optimizer step: the k
-      micro-batch gradient squared norms and that of their mean, taken at the same weights before
-      the step, and the step's seconds. Each step's |G|^2 and tr(Sigma) (``two_batch_estimate``,
-      App. A.1 eq. A.2) go into bias-corrected moving averages (``ema_decay``); B_noise is the
-      ratio of the averages (App. A.1: a ratio of averages, not an average of ratios), undefined
-      while the average |G|^2 <= 0. Non-finite norms (a diverged step) are skipped.
-    * ``decide()`` after each ``observe``: on steps n >= ``min_steps_before_grow`` with
-      n % ``check_every_steps`` == 0, the time-optimal batch B* (``time_optimal_batch``); when
-      B* >= ``grow_factor`` B, the batch grows to the largest power-of-2 multiple of B within B*,
-      ``max_batch`` and the data set, and the learning rate by ``lr_rule`` (``scaled_lr``). Returns
-      the ``BatchChange`` (also appended to ``changes``) or None.
-
-    ``lr_rule``: ``linear``, ``sqrt``, ``noise``, ``adascale``; default by ``optimizer``
-    (``"sgd"``: ``noise``, ``"adam"``: ``sqrt``). ``max_batch``: the memory ceiling, default
-    ``dataset_size`` / 4 (none without a data set size).
+    * ``observe(micro_batch_size, micro_sq_norms, big_sq_norm, step_seconds)`` after each
+      optimizer step of k >= 2 micro-batches of b: the micro-batch gradient squared norms and that
+      of their mean, all at the weights before the step, and its seconds. Its |G|^2 and tr(Sigma)
+      (``two_batch_estimate``, App. A.1 eq. A.2) go into moving averages started at 0;
+      B_noise = max(0, EMA(tr Sigma)) / EMA(|G|^2), a ratio of averages (App. A.1), undefined
+      while EMA(|G|^2) <= 0. A step with non-finite norms counts but leaves the averages alone;
+      one whose seconds are not finite and > 0 is left out of the timing.
+    * ``decide()`` after each ``observe``: on steps n >= min_steps_before_grow with
+      n % check_every_steps == 0, the time-optimal batch B* (``time_optimal_batch`` on
+      ``step_time_line()``); when B* >= grow_factor B, the batch grows to the largest
+      power-of-2 multiple of B within min(B*, max_batch_size, N) and the learning rate by the rule
+      (``scaled_lr``). Returns the ``BatchChange`` (in effect from the next step, and appended to
+      ``changes``) or None.
     """
 
     def __init__(
         self,
         *,
-        micro_batch_size: int,
-        batch_size: int,
-        lr: float,
-        lr_rule: Optional[str] = None,
-        optimizer: str = "sgd",
-        dataset_size: Optional[int] = None,
-        max_batch: Optional[int] = None,
+        initial_batch_size: int,
+        learning_rate: float,
+        lr_rule: str,
+        dataset_size: int,
+        max_batch_size: Optional[int] = None,
         ema_decay: float = DEFAULT_EMA_DECAY,
         check_every_steps: int = DEFAULT_CHECK_EVERY_STEPS,
         min_steps_before_grow: int = DEFAULT_MIN_STEPS_BEFORE_GROW,
         grow_factor: float = DEFAULT_GROW_FACTOR,
     ) -> None:
-        self.micro_batch_size = _positive_int("micro_batch_size", micro_batch_size)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        if self.batch_size % self.micro_batch_size or self.batch_size < 2 * self.micro_batch_size:
-            raise AdaptiveError(
-                "batch_size (%d) must be a multiple of micro_batch_size (%d), at least 2 of them "
-                "(the noise is measured from the micro-batches of each step)"
-                % (self.batch_size, self.micro_batch_size)
-            )
-        self.lr = _positive_float("lr", lr)
-        if optimizer not in DEFAULT_LR_RULE:
-            raise AdaptiveError("optimizer must be one of %s, got %r" % (", ".join(DEFAULT_LR_RULE), optimizer))
-        rule = DEFAULT_LR_RULE[optimizer] if lr_rule is None else lr_rule
-        if rule not in LR_RULES:
-            raise AdaptiveError("lr_rule must be one of %s, got %r" % (", ".join(LR_RULES), rule))
-        self.lr_rule = rule
-        self.dataset_size = None if dataset_size is None else _positive_int("dataset_size", dataset_size)
-        max_batch_given = max_batch
-        if max_batch is None and self.dataset_size is not None:
-            max_batch = int(self.dataset_size * DEFAULT_MAX_BATCH_DATASET_FRACTION)
-        self.max_batch = None if max_batch is None else _positive_int("max_batch", max_batch)
-        if self.max_batch is not None and self.max_batch < self.batch_size:
-            raise AdaptiveError(
-                "max_batch (%d%s) is below the starting batch_size (%d)"
-                % (self.max_batch, " by default: a quarter of the data set" if max_batch_given is None else "",
-                   self.batch_size)
-            )
-        if self.dataset_size is not None and self.dataset_size < self.batch_size:
-            raise AdaptiveError(
-                "batch_size (%d) is larger than the data set (%d examples)" % (self.batch_size, self.dataset_size)
-            )
-        self.ema_decay = float(ema_decay)
-        if not 0.0 <= self.ema_decay < 1.0:
+        self._batch = _integer("initial_batch_size", initial_batch_size)
+        self._lr = _positive("learning_rate", learning_rate)
+        self.dataset_size = _integer("dataset_size", dataset_size)
+        if lr_rule not in LR_RULES:
+            raise AdaptiveError("lr_rule must be one of %s, got %r" % (", ".join(LR_RULES), lr_rule))
+        self.lr_rule = lr_rule
+        if isinstance(ema_decay, bool) or not isinstance(ema_decay, (int, float)) or not 0 <= ema_decay < 1:
             raise AdaptiveError("ema_decay must be in [0, 1), got %r" % (ema_decay,))
-        self.check_every_steps = _positive_int("check_every_steps", check_every_steps)
-        if isinstance(min_steps_before_grow, bool) or not isinstance(min_steps_before_grow, int) or min_steps_before_grow < 0:
-            raise AdaptiveError("min_steps_before_grow must be a whole number >= 0, got %r" % (min_steps_before_grow,))
-        self.min_steps_before_grow = min_steps_before_grow
+        self.ema_decay = float(ema_decay)
+        if isinstance(grow_factor, bool) or not isinstance(grow_factor, (int, float)) or not (
+            grow_factor > 1 and math.isfinite(grow_factor)
+        ):
+            raise AdaptiveError("grow_factor must be > 1, got %r" % (grow_factor,))
         self.grow_factor = float(grow_factor)
-        if not (self.grow_factor > 1.0 and math.isfinite(self.grow_factor)):
-            raise AdaptiveError("grow_factor must be a finite number > 1, got %r" % (grow_factor,))
-        self._gradient_sq = BiasCorrectedEma(self.ema_decay)
-        self._trace = BiasCorrectedEma(self.ema_decay)
-        self.step_times = StepTimes()
-        self.steps = 0
-        self.examples = 0
-        self.changes: List[BatchChange] = []
+        if max_batch_size is None:
+            max_batch_size = self.dataset_size // DEFAULT_DATASET_FRACTION_DIVISOR
+        memory_ceiling = _integer("max_batch_size", max_batch_size)
+        #: The largest batch allowed: min(max_batch_size, dataset_size).
+        self.max_batch_size = min(memory_ceiling, self.dataset_size)
+        if self._batch > self.max_batch_size:
+            raise AdaptiveError(
+                "initial_batch_size %d is above the cap of %d (max_batch_size %d, %d examples)"
+                % (self._batch, self.max_batch_size, memory_ceiling, self.dataset_size)
+            )
+        self.check_every_steps = _integer("check_every_steps", check_every_steps)
+        self.min_steps_before_grow = _integer("min_steps_before_grow", min_steps_before_grow, 0)
+        self._steps = 0
+        self._examples = 0
+        self._ema_gradient_sq = 0.0
+        self._ema_trace = 0.0
+        self._ema_updates = 0
+        self._timing = StepTimes()
+        self._changes: List[BatchChange] = []
 
     # -- state ---------------------------------------------------------------------------------
 
     @property
-    def accumulation_steps(self) -> int:
-        """k: micro-batches per optimizer step at the current batch."""
-        return self.batch_size // self.micro_batch_size
+    def batch_size(self) -> int:
+        """B now, in examples per optimizer step."""
+        return self._batch
 
     @property
-    def gradient_sq(self) -> Optional[float]:
-        """The moving average of the |G|^2 estimates (None before the first)."""
-        return self._gradient_sq.value
+    def learning_rate(self) -> float:
+        return self._lr
 
     @property
-    def trace(self) -> Optional[float]:
-        """The moving average of the tr(Sigma) estimates (None before the first)."""
-        return self._trace.value
+    def step_count(self) -> int:
+        """Optimizer steps observed."""
+        return self._steps
 
     @property
+    def examples(self) -> int:
+        """Examples observed (the sum of the steps' batches)."""
+        return self._examples
+
+    @property
+    def changes(self) -> List[BatchChange]:
+        """Every change so far, in order."""
+        return self._changes
+
+    def smoothed_estimates(self) -> Tuple[float, float]:
+        """(|G|^2, tr(Sigma)): the bias-corrected moving averages (as Adam corrects its moments;
+        the correction 1/(1 - d^n) cancels in B_noise); NaN before any step with finite norms."""
+        if self._ema_updates == 0:
+            return math.nan, math.nan
+        correction = 1.0 - self.ema_decay ** self._ema_updates
+        return self._ema_gradient_sq / correction, self._ema_trace / correction
+
     def b_noise(self) -> Optional[float]:
-        """B_noise = EMA(tr Sigma) / EMA(|G|^2) (McCandlish et al. 2018 eq. 2.8 with App. A.1's
-        smoothing), or None while it cannot be measured (no step yet, or EMA(|G|^2) <= 0)."""
-        gradient_sq, trace = self.gradient_sq, self.trace
-        if gradient_sq is None or trace is None or not gradient_sq > 0:
+        """B_noise = max(0, EMA(tr Sigma)) / EMA(|G|^2) (McCandlish et al. 2018 eq. 2.8 with
+        App. A.1's smoothing); None while not measurable (no finite step, or EMA(|G|^2) <= 0)."""
+        if self._ema_updates == 0 or not self._ema_gradient_sq > 0:
             return None
-        return trace / gradient_sq
+        return max(0.0, self._ema_trace) / self._ema_gradient_sq
 
-    @property
-    def cap(self) -> float:
-        """The largest batch allowed: max_batch and the data set size (infinity without)."""
-        limits = [v for v in (self.max_batch, self.dataset_size) if v is not None]
-        return float(min(limits)) if limits else math.inf
+    def step_time_line(self) -> StepTimeLine:
+        """t(B) = t0 + B/R from the step times so far (``StepTimes.line``)."""
+        return self._timing.line()
+
+    def step_time_means(self) -> List[Tuple[int, float]]:
+        """(batch size, mean step seconds) of every batch size timed, in order of first use."""
+        return self._timing.means()
+
+    def target_batch(self, b_noise: float) -> float:
+        """B* for this B_noise and the step-time line so far (``time_optimal_batch``)."""
+        return time_optimal_batch(b_noise, self.step_time_line())
 
     # -- the two calls -------------------------------------------------------------------------
 
-    def observe(self, micro_sq_norms: Sequence[float], sq_norm: float, step_seconds: float,
-                micro_batch_size: Optional[int] = None) -> None:
-        """One optimizer step: its k >= 2 micro-batch gradient squared norms (of each micro-batch's
-        mean-loss gradient), the squared norm of their mean, and its seconds. ``micro_batch_size``
-        defaults to the controller's."""
-        b = self.micro_batch_size if micro_batch_size is None else _positive_int("micro_batch_size", micro_batch_size)
+    def observe(self, micro_batch_size: int, micro_sq_norms: Sequence[float], big_sq_norm: float,
+                step_seconds: float) -> None:
+        """One optimizer step of k = len(micro_sq_norms) >= 2 micro-batches of
+        ``micro_batch_size``: |g_i|^2 of each micro-batch's mean-loss gradient, |G_big|^2 of their
+        mean (the step's gradient), the step's wall seconds."""
+        b = _integer("micro_batch_size", micro_batch_size)
         norms = [float(v) for v in micro_sq_norms]
         if len(norms) < 2:
-            raise AdaptiveError("observe(): needs the squared norms of at least 2 micro-batches, got %d" % len(norms))
+            raise AdaptiveError("a step needs k >= 2 micro-batch norms to measure noise, got %d" % len(norms))
+        big = float(big_sq_norm)
         seconds = float(step_seconds)
-        if not (seconds >= 0 and math.isfinite(seconds)):
-            raise AdaptiveError("observe(): step_seconds must be a finite number >= 0, got %r" % (step_seconds,))
-        batch = b * len(norms)
-        self.steps += 1
-        self.examples += batch
-        self.step_times.add(batch, seconds)
-        if all(math.isfinite(v) for v in norms) and math.isfinite(float(sq_norm)):
-            gradient_sq, trace = two_batch_estimate(norms, b, sq_norm)
-            self._gradient_sq.update(gradient_sq)
-            self._trace.update(trace)
-
-    def due(self) -> bool:
-        """Whether this step is a decision point (after the warm-up, every check_every_steps)."""
-        return self.steps >= self.min_steps_before_grow and self.steps > 0 and self.steps % self.check_every_steps == 0
+        step_batch = b * len(norms)
+        self._steps += 1
+        self._examples += step_batch
+        if math.isfinite(big) and all(math.isfinite(v) for v in norms):
+            gradient_sq, trace = two_batch_estimate(norms, b, big)
+            d = self.ema_decay
+            self._ema_gradient_sq = d * self._ema_gradient_sq + (1 - d) * gradient_sq
+            self._ema_trace = d * self._ema_trace + (1 - d) * trace
+            self._ema_updates += 1
+        if math.isfinite(seconds) and seconds > 0:
+            self._timing.add(step_batch, seconds)
 
     def decide(self) -> Optional[BatchChange]:
-        """A change of batch and learning rate at this step, applied to the controller's state and
-        appended to ``changes``; None when this is not a decision point, B_noise is not measurable,
-        or the time-optimal batch is under grow_factor times the current one (or the cap)."""
-        if not self.due():
+        """A change of batch and learning rate at this step (in effect from the next), or None:
+        not a decision point, B_noise not measurable, or B* under grow_factor times the batch."""
+        if self._steps < self.min_steps_before_grow or self._steps % self.check_every_steps != 0:
             return None
-        b_noise = self.b_noise
+        b_noise = self.b_noise()
         if b_noise is None:
             return None
-        line = self.step_times.line()
+        line = self.step_time_line()
         target = time_optimal_batch(b_noise, line)
-        cap = self.cap
-        grown = grown_batch(self.batch_size, target, self.grow_factor, cap)
-        if grown == self.batch_size:
+        if not target >= self.grow_factor * self._batch:
             return None
-        gradient_sq, trace = self.gradient_sq, self.trace
-        assert gradient_sq is not None and trace is not None
-        new_lr = scaled_lr(self.lr_rule, self.lr, self.batch_size, grown, gradient_sq, trace)
-        if line is None:
-            why = "= B_noise (eq. 2.11's critical batch; the step-time line needs two batch sizes)"
+        to_batch = largest_doubling(self._batch, min(target, self.max_batch_size))
+        if to_batch <= self._batch:
+            return None
+        gradient_sq, trace = self.smoothed_estimates()
+        from_batch, from_lr = self._batch, self._lr
+        to_lr = scaled_lr(self.lr_rule, from_lr, from_batch, to_batch, b_noise, gradient_sq, trace)
+        if line.usable:
+            basis = "sqrt(B_noise t0 R) with the %s t0 %s s and R %s examples/s" % (
+                "prior" if line.kind == "prior" else "fitted", _round3(line.fixed_seconds),
+                _round3(line.examples_per_second))
         else:
-            t0, seconds_per_example = line
-            rate = math.inf if seconds_per_example <= 0 else 1.0 / seconds_per_example
-            why = "= sqrt(B_noise t0 R) with t0 %.4g s, R %.4g examples/s" % (t0, rate)
+            basis = "B_noise (eq. 2.11, no usable step-time line)"
+        capped = ", capped at %d" % self.max_batch_size if target > self.max_batch_size else ""
         reason = (
-            "step %d: B_noise %.4g gives the time-optimal batch B* %.4g %s, at least %g x %d: "
-            "batch %d -> %d (the largest power-of-2 multiple within B* and the cap %s), "
-            "lr %.4g -> %.4g (%s rule)"
-            % (self.steps, b_noise, target, why, self.grow_factor, self.batch_size, self.batch_size,
-               grown, "none" if math.isinf(cap) else "%d" % cap, self.lr, new_lr, self.lr_rule)
+            "at step %d B_noise %s gives a time-optimal batch %s = %s, at least %gx the batch %d: "
+            "batch %d -> %d%s, learning rate %s -> %s (%s rule)"
+            % (self._steps, _round3(b_noise), _round3(target), basis, self.grow_factor, from_batch,
+               from_batch, to_batch, capped, _round3(from_lr), _round3(to_lr), self.lr_rule)
         )
-        change = BatchChange(self.steps, self.examples, self.batch_size, grown, self.lr, new_lr, b_noise, reason)
-        self.batch_size = grown
-        self.lr = new_lr
-        self.changes.append(change)
+        change = BatchChange(self._steps, self._examples, from_batch, to_batch, from_lr, to_lr,
+                             b_noise, target, reason)
+        self._batch = to_batch
+        self._lr = to_lr
+        self._changes.append(change)
         return change
 
 
@@ -456,7 +478,8 @@ class AdaptiveOptimizer:
     optimizer steps (with no micro-batch pending). Other attributes are the wrapped optimizer's.
     """
 
-    def __init__(self, optimizer: Any, controller: AdaptiveController, log: Optional[IO[str]] = None) -> None:
+    def __init__(self, optimizer: Any, controller: AdaptiveController, micro_batch_size: int,
+                 log: Optional[IO[str]] = None) -> None:
         import torch  # noqa: PLC0415 - lazy: the controller works without torch
 
         from batchwise_telemetry import GradNormTracker  # noqa: PLC0415
@@ -467,18 +490,25 @@ class AdaptiveOptimizer:
         self._torch = torch
         self.optimizer = optimizer
         self.controller = controller
+        self.micro_batch_size = _integer("micro_batch_size", micro_batch_size)
+        batch = controller.batch_size
+        if batch % self.micro_batch_size or batch < 2 * self.micro_batch_size:
+            raise AdaptiveError(
+                "the batch (%d) must be a multiple of micro_batch_size (%d), at least 2 of them: "
+                "the noise is measured from the micro-batches of each step" % (batch, self.micro_batch_size))
         self.log = log
         self._parameters = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
         if not self._parameters:
             raise AdaptiveError("the optimizer has no trainable parameters")
         self._cuda = any(p.device.type == "cuda" for p in self._parameters)
-        self._norms = GradNormTracker(_Parameters(self._parameters), accumulation_steps=controller.accumulation_steps,
+        self._norms = GradNormTracker(_Parameters(self._parameters), accumulation_steps=self.accumulation_steps,
                                       loss_divided=False, gather_ranks=False)
         self._norms.begin_step()
         self._pending = 0
         self._started: Optional[float] = None
         self._last_end = self._now()
-        #: One record per optimizer step: step, batch, lr, seconds, B_noise after the step.
+        #: One record per optimizer step: its number (from 1), batch, lr, seconds, B_noise after
+        #: it, and the norms it measured (micro-batches', and their mean's).
         self.history: List[Dict[str, Any]] = []
 
     @property
@@ -489,7 +519,7 @@ class AdaptiveOptimizer:
     @property
     def accumulation_steps(self) -> int:
         """k: micro-batches per optimizer step now."""
-        return self.controller.accumulation_steps
+        return self.controller.batch_size // self.micro_batch_size
 
     @property
     def batch_size(self) -> int:
@@ -516,7 +546,7 @@ class AdaptiveOptimizer:
             raise AdaptiveError("optimizer.step(closure): closures are not supported by the adaptive wrapper")
         self._norms.after_backward()
         self._pending += 1
-        k = self.controller.accumulation_steps
+        k = self.accumulation_steps
         if self._pending < k:
             return None
         norms = self._norms.end_step()
@@ -527,8 +557,8 @@ class AdaptiveOptimizer:
         result = self.optimizer.step()
         end = self._now()
         seconds = end - (self._started if self._started is not None else self._last_end)
-        self.controller.observe(norms["micro_sq_norms"], norms["sq_norm"], seconds)
-        lr_before = self.controller.lr
+        self.controller.observe(self.micro_batch_size, norms["micro_sq_norms"], norms["sq_norm"], seconds)
+        lr_before = self.controller.learning_rate
         change = self.controller.decide()
         if change is not None:
             factor = change.to_lr / lr_before
@@ -538,11 +568,13 @@ class AdaptiveOptimizer:
                 self.log.write("batchwise adaptive: %s\n" % change.reason)
                 self.log.flush()
         self.history.append({
-            "step": self.controller.steps,
+            "step": self.controller.step_count,
             "batch_size": change.from_batch if change is not None else self.controller.batch_size,
             "lr": lr_before,
             "seconds": seconds,
-            "b_noise": self.controller.b_noise,
+            "b_noise": self.controller.b_noise(),
+            "micro_sq_norms": norms["micro_sq_norms"],
+            "sq_norm": norms["sq_norm"],
         })
         self._pending = 0
         self._started = None
@@ -578,7 +610,7 @@ class AdaptiveLoader:
     def __init__(self, loader: Any, optimizer: AdaptiveOptimizer) -> None:
         self.loader = loader
         self.optimizer = optimizer
-        self.micro_batch_size = optimizer.controller.micro_batch_size
+        self.micro_batch_size = optimizer.micro_batch_size
 
     @property
     def batch_size(self) -> int:
@@ -611,10 +643,10 @@ def adapt(
 
     ``data``: a Dataset, or a DataLoader whose dataset, collate_fn, workers and shuffling are kept
     (its batch size is the default micro-batch size). ``batch_size``: the starting batch, default
-    2 micro-batches. ``lr_rule``: ``linear``, ``sqrt``, ``noise``, ``adascale``; default ``sqrt``
+    2 micro-batches (k >= 2: each step measures the noise). ``lr_rule``: ``linear``, ``sqrt``, ``noise``, ``adascale``; default ``sqrt``
     for the Adam family, else ``noise``. ``max_batch_size``: the memory ceiling of the batch (the
-    micro-batch never changes, so it is a ceiling on the steps' examples, not on memory; default
-    a quarter of the data set). ``log``: where each change's reason goes (None: nowhere; the
+    micro-batch never changes, so memory does not grow with it; default a quarter of the data
+    set). ``log``: where each change's reason goes (None: nowhere; the
     records are in ``optimizer.changes``). Other keywords are the controller's (``ema_decay``,
     ``check_every_steps``, ``min_steps_before_grow``, ``grow_factor``). The starting lr is the
     first parameter group's."""
@@ -637,7 +669,7 @@ def adapt(
             raise AdaptiveError("adapt(dataset, ...): give micro_batch_size")
         dataset = data
         loader_options = {}
-    micro = _positive_int("micro_batch_size", micro_batch_size)
+    micro = _integer("micro_batch_size", micro_batch_size)
     try:
         dataset_size = len(dataset)
     except TypeError:
@@ -648,16 +680,14 @@ def adapt(
     if not optimizer.param_groups:
         raise AdaptiveError("the optimizer has no parameter groups")
     controller = AdaptiveController(
-        micro_batch_size=micro,
-        batch_size=2 * micro if batch_size is None else batch_size,
-        lr=optimizer.param_groups[0]["lr"],
-        lr_rule=lr_rule,
-        optimizer=optimizer_kind(optimizer),
+        initial_batch_size=2 * micro if batch_size is None else batch_size,
+        learning_rate=optimizer.param_groups[0]["lr"],
+        lr_rule=DEFAULT_LR_RULE[optimizer_kind(optimizer)] if lr_rule is None else lr_rule,
         dataset_size=dataset_size,
-        max_batch=max_batch_size,
+        max_batch_size=max_batch_size,
         **options,
     )
-    wrapped = AdaptiveOptimizer(optimizer, controller, log=log)
+    wrapped = AdaptiveOptimizer(optimizer, controller, micro, log=log)
     loader = DataLoader(dataset, batch_size=micro, shuffle=shuffle, drop_last=True, generator=generator,
                         **loader_options)
     return AdaptiveLoader(loader, wrapped), wrapped
