@@ -309,15 +309,17 @@ class AdaptiveController:
         ):
             raise AdaptiveError("grow_factor must be > 1, got %r" % (grow_factor,))
         self.grow_factor = float(grow_factor)
-        if max_batch_size is None:
+        default = max_batch_size is None
+        if default:
             max_batch_size = self.dataset_size // DEFAULT_DATASET_FRACTION_DIVISOR
         memory_ceiling = _integer("max_batch_size", max_batch_size)
         #: The largest batch allowed: min(max_batch_size, dataset_size).
         self.max_batch_size = min(memory_ceiling, self.dataset_size)
         if self._batch > self.max_batch_size:
             raise AdaptiveError(
-                "initial_batch_size %d is above the cap of %d (max_batch_size %d, %d examples)"
-                % (self._batch, self.max_batch_size, memory_ceiling, self.dataset_size)
+                "initial_batch_size %d is above the cap of %d (max_batch_size %d%s, %d examples)"
+                % (self._batch, self.max_batch_size, memory_ceiling,
+                   " by default: a quarter of the data set" if default else "", self.dataset_size)
             )
         self.check_every_steps = _integer("check_every_steps", check_every_steps)
         self.min_steps_before_grow = _integer("min_steps_before_grow", min_steps_before_grow, 0)

@@ -1,6 +1,6 @@
 """batchwise_adaptive on real PyTorch: prints one JSON object for pytorch-adaptive.test.ts.
 
-Linear regression with label noise (y = x.w* + 0.5 eps, 32 features, N examples), an MLP with a
+Linear regression with label noise (y = x.w* + s eps, s = --label-noise, 32 features, N examples), an MLP with a
 hidden layer of 16, plain SGD. As the weights approach w*, the true gradient |G|^2 falls while
 the per-example noise tr(Sigma) does not, so B_noise = tr(Sigma)/|G|^2 grows (McCandlish et al.
 2018, Sec. 2.2): the controller should grow the batch.
@@ -15,6 +15,7 @@ then a fresh copy of the initial model takes, step by step, one plain step of to
 Reports the largest difference of the parameters, the norms the wrapper measured against exact
 ones computed by hand at the same weights, and what optimizer.step()/zero_grad() did between.
 ``grow``: float32, the loop as written in the docs, every micro-batch's size recorded.
+``errors``: the message of each bad input.
 """
 
 import argparse
@@ -28,11 +29,11 @@ sys.path.insert(0, os.path.join(ROOT, "adapters", "python"))
 import batchwise_adaptive  # noqa: E402
 
 
-def data(torch, n, dtype, seed):
+def data(torch, n, dtype, seed, label_noise):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 32, generator=g, dtype=dtype)
     w = torch.randn(32, 1, generator=g, dtype=dtype)
-    y = x @ w + 0.5 * torch.randn(n, 1, generator=g, dtype=dtype)
+    y = x @ w + label_noise * torch.randn(n, 1, generator=g, dtype=dtype)
     return x, y
 
 
@@ -47,7 +48,7 @@ def flat_grad(torch, model):
 
 def exact(torch, args):
     dtype = torch.float64
-    x, y = data(torch, args.examples, dtype, args.seed)
+    x, y = data(torch, args.examples, dtype, args.seed, args.label_noise)
     index = torch.arange(args.examples)
     dataset = torch.utils.data.TensorDataset(x, y, index)
     model = model_of(torch, dtype, args.seed)
@@ -120,7 +121,7 @@ def exact(torch, args):
 
 
 def grow(torch, args):
-    x, y = data(torch, args.examples, torch.float32, args.seed)
+    x, y = data(torch, args.examples, torch.float32, args.seed, args.label_noise)
     train_set = torch.utils.data.TensorDataset(x, y)
     model = model_of(torch, torch.float32, args.seed)
     loss_fn = torch.nn.MSELoss()
@@ -151,21 +152,51 @@ def grow(torch, args):
         "microBatchSizes": sorted(micro_sizes),
         "accumulationSteps": optimizer.accumulation_steps,
         "batchSize": optimizer.batch_size,
-        "maxBatch": optimizer.controller.max_batch,
+        "maxBatch": optimizer.controller.max_batch_size,
         "changes": [c.to_dict() for c in optimizer.changes],
         "lrFinal": optimizer.param_groups[0]["lr"],
         "bNoise": [h["b_noise"] for h in history],
         "batchByStep": [h["batch_size"] for h in history],
-        "gradientSq": optimizer.controller.gradient_sq,
-        "trace": optimizer.controller.trace,
+        "smoothed": optimizer.controller.smoothed_estimates(),
         "lossFirst": sum(losses[:50]) / 50,
         "lossLast": sum(losses[-50:]) / 50,
     }
 
 
+def errors(torch, args):
+    """Bad input: each must raise AdaptiveError with one line saying what and why."""
+    x, y = data(torch, 64, torch.float32, args.seed, args.label_noise)
+    train_set = torch.utils.data.TensorDataset(x, y)
+
+    def optimizer():
+        return torch.optim.SGD(model_of(torch, torch.float32, args.seed).parameters(), lr=0.1)
+
+    cases = {
+        "no micro-batch size": lambda: batchwise_adaptive.adapt(train_set, optimizer()),
+        "batch not a multiple": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, batch_size=12),
+        "one micro-batch": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, batch_size=8),
+        "unknown rule": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, lr_rule="cubic"),
+        "above the cap": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, batch_size=32, max_batch_size=16),
+        "default cap": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=16, batch_size=32),
+        "unknown option": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, check_every=5),
+        "bad decay": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, ema_decay=1.0),
+        "one norm": lambda: batchwise_adaptive.AdaptiveController(
+            initial_batch_size=16, learning_rate=0.1, lr_rule="noise", dataset_size=64).observe(8, [1.0], 1.0, 0.1),
+        "closure": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8)[1].step(lambda: 0.0),
+    }
+    out = {}
+    for name, make in cases.items():
+        try:
+            make()
+            out[name] = {"type": None, "message": None}
+        except Exception as error:  # noqa: BLE001 - the test checks the type
+            out[name] = {"type": type(error).__name__, "message": str(error)}
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["exact", "grow"])
+    parser.add_argument("mode", choices=["exact", "grow", "errors"])
     parser.add_argument("--rule", default=None)
     parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
     parser.add_argument("--steps", type=int, default=12)
@@ -174,11 +205,12 @@ def main():
     parser.add_argument("--min-steps", type=int, default=40)
     parser.add_argument("--check-every", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--label-noise", type=float, default=0.5, help="standard deviation of the label noise")
     args = parser.parse_args()
     import torch  # noqa: PLC0415
 
     torch.set_num_threads(1)
-    result = exact(torch, args) if args.mode == "exact" else grow(torch, args)
+    result = {"exact": exact, "grow": grow, "errors": errors}[args.mode](torch, args)
     print(json.dumps(result))
 
 
