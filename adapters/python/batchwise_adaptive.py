@@ -638,18 +638,20 @@ def adapt(
     max_batch_size: Optional[int] = None,
     shuffle: bool = True,
     generator: Any = None,
-    log: Optional[IO[str]] = sys.stderr,
+    log: Any = "stderr",
     **options: Any,
 ) -> Tuple[AdaptiveLoader, AdaptiveOptimizer]:
     """``loader, optimizer = adapt(train_set, optimizer, micro_batch_size=b)``.
 
-    ``data``: a Dataset, or a DataLoader whose dataset, collate_fn, workers and shuffling are kept
-    (its batch size is the default micro-batch size). ``batch_size``: the starting batch, default
-    2 micro-batches (k >= 2: each step measures the noise). ``lr_rule``: ``linear``, ``sqrt``, ``noise``, ``adascale``; default ``sqrt``
-    for the Adam family, else ``noise``. ``max_batch_size``: the memory ceiling of the batch (the
-    micro-batch never changes, so memory does not grow with it; default a quarter of the data
-    set). ``log``: where each change's reason goes (None: nowhere; the
-    records are in ``optimizer.changes``). Other keywords are the controller's (``ema_decay``,
+    ``data``: a Dataset, or a DataLoader whose dataset, collate_fn, workers and shuffling (a
+    RandomSampler or a SequentialSampler; another sampler is refused) are kept, its batch size
+    being the default micro-batch size. ``batch_size``: the starting batch, default 2
+    micro-batches (k >= 2: each step measures the noise). ``lr_rule``: ``linear``, ``sqrt``,
+    ``noise``, ``adascale``; default ``sqrt`` for the Adam family, else ``noise``.
+    ``max_batch_size``: the ceiling of the batch (default a quarter of the data set; the
+    micro-batch never changes, so memory does not grow with the batch). ``log``: a stream for
+    each change's reason (default standard error; None: nowhere; the records are in
+    ``optimizer.changes``). Other keywords are the controller's (``ema_decay``,
     ``check_every_steps``, ``min_steps_before_grow``, ``grow_factor``). The starting lr is the
     first parameter group's."""
     import torch  # noqa: PLC0415
@@ -660,10 +662,13 @@ def adapt(
             micro_batch_size = data.batch_size
         if micro_batch_size is None:
             raise AdaptiveError("the DataLoader has no batch_size (a batch_sampler): give micro_batch_size")
+        if not isinstance(data.sampler, (torch.utils.data.RandomSampler, torch.utils.data.SequentialSampler)):
+            raise AdaptiveError("the DataLoader has a sampler of its own (%s): give adapt() the Dataset"
+                                % type(data.sampler).__name__)
         shuffle = isinstance(data.sampler, torch.utils.data.RandomSampler)
         dataset = data.dataset
         loader_options: Dict[str, Any] = {"collate_fn": data.collate_fn, "num_workers": data.num_workers,
-                                          "pin_memory": data.pin_memory}
+                                          "pin_memory": data.pin_memory, "worker_init_fn": data.worker_init_fn}
         if generator is None:
             generator = getattr(data, "generator", None)
     else:
@@ -689,7 +694,7 @@ def adapt(
         max_batch_size=max_batch_size,
         **options,
     )
-    wrapped = AdaptiveOptimizer(optimizer, controller, micro, log=log)
+    wrapped = AdaptiveOptimizer(optimizer, controller, micro, log=sys.stderr if log == "stderr" else log)
     loader = DataLoader(dataset, batch_size=micro, shuffle=shuffle, drop_last=True, generator=generator,
                         **loader_options)
     return AdaptiveLoader(loader, wrapped), wrapped

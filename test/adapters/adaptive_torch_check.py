@@ -8,7 +8,8 @@ the per-example noise tr(Sigma) does not, so B_noise = tr(Sigma)/|G|^2 grows (Mc
     python3 adaptive_torch_check.py exact  # float64; replays the run as plain big-batch steps
     python3 adaptive_torch_check.py grow --rule linear --steps 300
 
-``exact``: the user's loop through ``adapt`` (no shuffling: the micro-batches are consecutive),
+``exact``: the user's loop through ``adapt`` of a DataLoader of 8 in order (the micro-batches are
+consecutive),
 fast decisions (min_steps_before_grow 4, check_every_steps 2) so that k changes during the run;
 then a fresh copy of the initial model takes, step by step, one plain step of torch's SGD
 (momentum 0.9) on the concatenation of each step's micro-batches, mean loss, at that step's lr.
@@ -55,8 +56,10 @@ def exact(torch, args):
     initial = copy.deepcopy(model)
     loss_fn = torch.nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    # A DataLoader (in order): its batch size is the micro-batch size.
+    plain_loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=False)
     loader, optimizer = batchwise_adaptive.adapt(
-        dataset, optimizer, micro_batch_size=8, batch_size=16, lr_rule=args.rule, shuffle=False,
+        plain_loader, optimizer, batch_size=16, lr_rule=args.rule,
         min_steps_before_grow=4, check_every_steps=2, max_batch_size=128)
     steps = []  # per optimizer step: the examples and the lr it stepped with
     current = []
@@ -135,6 +138,7 @@ def grow(torch, args):
         min_steps_before_grow=args.min_steps, check_every_steps=args.check_every)
     micro_sizes = set()
     losses = []
+    step_losses = []  # the mean micro-batch loss of each optimizer step
     while len(optimizer.history) < args.steps:
         for xb, yb in loader:
             micro_sizes.add(int(xb.shape[0]))
@@ -143,6 +147,9 @@ def grow(torch, args):
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
+            if not optimizer.pending_micro_batches:
+                k = optimizer.history[-1]["batch_size"] // 8
+                step_losses.append(sum(losses[-k:]) / k)
             if len(optimizer.history) >= args.steps:
                 break
     history = optimizer.history
@@ -158,8 +165,7 @@ def grow(torch, args):
         "bNoise": [h["b_noise"] for h in history],
         "batchByStep": [h["batch_size"] for h in history],
         "smoothed": optimizer.controller.smoothed_estimates(),
-        "lossFirst": sum(losses[:50]) / 50,
-        "lossLast": sum(losses[-50:]) / 50,
+        "lossByStep": step_losses,
     }
 
 
@@ -182,6 +188,9 @@ def errors(torch, args):
         "bad decay": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8, ema_decay=1.0),
         "one norm": lambda: batchwise_adaptive.AdaptiveController(
             initial_batch_size=16, learning_rate=0.1, lr_rule="noise", dataset_size=64).observe(8, [1.0], 1.0, 0.1),
+        "custom sampler": lambda: batchwise_adaptive.adapt(
+            torch.utils.data.DataLoader(train_set, batch_size=8, sampler=torch.utils.data.SubsetRandomSampler(range(32))),
+            optimizer()),
         "closure": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8)[1].step(lambda: 0.0),
     }
     out = {}

@@ -188,8 +188,7 @@ interface GrowResult {
   bNoise: (number | null)[];
   batchByStep: number[];
   smoothed: [number, number];
-  lossFirst: number;
-  lossLast: number;
+  lossByStep: number[];
 }
 
 async function check<T>(...args: string[]): Promise<T> {
@@ -201,7 +200,7 @@ async function check<T>(...args: string[]): Promise<T> {
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 describe.skipIf(skipTorch())('batchwise_adaptive on real PyTorch', () => {
-  it('the accumulated update equals plain big-batch steps, across a growth and an epoch end', async () => {
+  it('the accumulated update equals plain big-batch steps, across a growth and an epoch end (adapt of a DataLoader)', async () => {
     // 200 examples: 25 micro-batches of 8 per epoch, so a step spans the epoch end.
     const r = await check<ExactResult>(
       'exact',
@@ -276,20 +275,24 @@ describe.skipIf(skipTorch())('batchwise_adaptive on real PyTorch', () => {
         const change = r.changes.find((c) => c.step === i + 1);
         if (change !== undefined) expectedBatch = change.toBatch;
       });
-      // B_noise grew as the loss fell (McCandlish et al. 2018, Sec. 2.2): by the first change
-      // (decided on the prior line, so the same in every run) and at the end (after changes that
-      // depend on the measured step times, so by a margin).
+      // B_noise grew as the loss fell (McCandlish et al. 2018, Sec. 2.2), up to the first change:
+      // the first 100 steps run at batch 16 and the first change is decided on the prior line
+      // (timing-free), so this part is the same in every run. What follows depends on the
+      // measured step times (docs/adaptive-pytorch.md), and is only reported.
       const measured = r.bNoise.filter((b): b is number => b !== null);
       const early = mean(measured.slice(0, 50));
       const late = mean(measured.slice(-50));
       const first = r.changes[0];
+      expect(first?.step).toBeGreaterThanOrEqual(100);
       expect(first?.bNoise).toBeGreaterThan(1.5 * early);
-      expect(late).toBeGreaterThan(1.5 * early);
-      expect(r.lossLast).toBeLessThan(r.lossFirst / 2);
+      const lossEarly = mean(r.lossByStep.slice(0, 50));
+      const lossBefore = mean(r.lossByStep.slice(50, 100));
+      expect(lossBefore).toBeLessThan(lossEarly / 2);
+      const lossLate = mean(r.lossByStep.slice(-50));
       if (first !== undefined && args[0] !== '--optimizer')
         firstFactors[rule] = first.toLr / first.fromLr;
       figures.push(
-        `${name}: B_noise ${early.toFixed(0)} -> ${late.toFixed(0)}, loss ${r.lossFirst.toFixed(2)} -> ${r.lossLast.toFixed(2)}, changes ${r.changes.map((c) => `step ${c.step} ${c.fromBatch}->${c.toBatch} lr x${(c.toLr / c.fromLr).toFixed(4)}`).join('; ')}`,
+        `${name}: B_noise ${early.toFixed(0)} (steps 1-50) -> ${first?.bNoise.toFixed(0)} (step ${first?.step}) -> ${late.toFixed(0)} (last 50), loss ${lossEarly.toFixed(2)} -> ${lossBefore.toFixed(2)} (steps 51-100) -> ${lossLate.toFixed(2)} (last 50), changes ${r.changes.map((c) => `step ${c.step} ${c.fromBatch}->${c.toBatch} lr x${(c.toLr / c.fromLr).toFixed(4)}`).join('; ')}`,
       );
     }
     console.log(`grow:\n  ${figures.join('\n  ')}`);
@@ -310,6 +313,7 @@ describe.skipIf(skipTorch())('batchwise_adaptive on real PyTorch', () => {
       'unknown option': /unknown option check_every/,
       'bad decay': /ema_decay must be in \[0, 1\), got 1.0/,
       'one norm': /k >= 2 micro-batch norms/,
+      'custom sampler': /sampler of its own \(SubsetRandomSampler\): give adapt\(\) the Dataset/,
       closure: /closures are not supported/,
     };
     expect(Object.keys(r).sort()).toEqual(Object.keys(expected).sort());
