@@ -106,8 +106,8 @@ def two_batch_estimate(
 
 
 class StepTimeLine:
-    """t(B) = t0 + B/R in use, and where it came from (McCandlish et al. 2018 Sec. 2.3's step
-    time; docs/analysis.md, "Step time"). ``kind``: ``none`` (nothing timed), ``prior`` (one batch
+    """t(B) = t0 + B/R in use (a fixed cost per step t0 and a rate R: docs/analysis.md, "Step
+    time"), and where it came from. ``kind``: ``none`` (nothing timed), ``prior`` (one batch
     size timed, mean t1 at B1: t0 = t1/2 and 1/R the other half per example, so t0 R = B1),
     ``fitted`` (least squares through the mean step time of each batch size, t0 > 0 and 1/R > 0),
     ``degenerate`` (the fit has t0 <= 0 or 1/R <= 0: timing noise, or a step time proportional to
