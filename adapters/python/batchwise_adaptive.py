@@ -474,14 +474,15 @@ class AdaptiveOptimizer:
     ``step()`` after each micro-batch's ``loss.backward()``: it closes that micro-batch's gradient
     squared norm (GradNormTracker's hooks); on the k-th it divides the accumulated gradients by k
     (the mean over the k micro-batches: the gradient of the mean loss over the batch), steps the
-    wrapped optimizer, gives the controller the norms and the step's seconds, and applies its
+    wrapped optimizer (after clipping to ``clip``, when given), gives the controller the norms
+    (taken before clipping) and the step's seconds, and applies its
     decision: k grows and every parameter group's lr is multiplied by the rule's factor. Before
     the k-th it returns None and changes nothing. ``zero_grad()`` passes through only between
     optimizer steps (with no micro-batch pending). Other attributes are the wrapped optimizer's.
     """
 
     def __init__(self, optimizer: Any, controller: AdaptiveController, micro_batch_size: int,
-                 log: Optional[IO[str]] = None) -> None:
+                 log: Optional[IO[str]] = None, clip: Optional[float] = None) -> None:
         import torch  # noqa: PLC0415 - lazy: the controller works without torch
 
         from batchwise_telemetry import GradNormTracker  # noqa: PLC0415
@@ -499,6 +500,8 @@ class AdaptiveOptimizer:
                 "the batch (%d) must be a multiple of micro_batch_size (%d), at least 2 of them: "
                 "the noise is measured from the micro-batches of each step" % (batch, self.micro_batch_size))
         self.log = log
+        #: Clip the step's gradient (the mean of its micro-batches) to this norm before stepping.
+        self.clip = None if clip is None else _positive("clip", clip)
         self._parameters = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
         if not self._parameters:
             raise AdaptiveError("the optimizer has no trainable parameters")
@@ -546,7 +549,11 @@ class AdaptiveOptimizer:
     def step(self, closure: Any = None) -> Optional[Any]:
         if closure is not None:
             raise AdaptiveError("optimizer.step(closure): closures are not supported by the adaptive wrapper")
-        self._norms.after_backward()
+        try:
+            self._norms.after_backward()
+        except RuntimeError:
+            raise AdaptiveError("optimizer.step(): no gradient since the last step(); call loss.backward() "
+                                "on each micro-batch first") from None
         self._pending += 1
         k = self.accumulation_steps
         if self._pending < k:
@@ -556,6 +563,8 @@ class AdaptiveOptimizer:
             for p in self._parameters:
                 if p.grad is not None:
                     p.grad.div_(k)
+        if self.clip is not None:  # after the norms were taken: they are of the unclipped gradients
+            self._torch.nn.utils.clip_grad_norm_(self._parameters, self.clip)
         result = self.optimizer.step()
         end = self._now()
         seconds = end - (self._started if self._started is not None else self._last_end)
@@ -638,6 +647,7 @@ def adapt(
     max_batch_size: Optional[int] = None,
     shuffle: bool = True,
     generator: Any = None,
+    clip: Optional[float] = None,
     log: Any = "stderr",
     **options: Any,
 ) -> Tuple[AdaptiveLoader, AdaptiveOptimizer]:
@@ -649,7 +659,9 @@ def adapt(
     micro-batches (k >= 2: each step measures the noise). ``lr_rule``: ``linear``, ``sqrt``,
     ``noise``, ``adascale``; default ``sqrt`` for the Adam family, else ``noise``.
     ``max_batch_size``: the ceiling of the batch (default a quarter of the data set; the
-    micro-batch never changes, so memory does not grow with the batch). ``log``: a stream for
+    micro-batch never changes, so memory does not grow with the batch). ``clip``: clip the
+    step's gradient to this norm before each optimizer step (clipping in the loop would clip
+    partial sums of the micro-batches). ``log``: a stream for
     each change's reason (default standard error; None: nowhere; the records are in
     ``optimizer.changes``). Other keywords are the controller's (``ema_decay``,
     ``check_every_steps``, ``min_steps_before_grow``, ``grow_factor``). The starting lr is the
@@ -694,7 +706,7 @@ def adapt(
         max_batch_size=max_batch_size,
         **options,
     )
-    wrapped = AdaptiveOptimizer(optimizer, controller, micro, log=sys.stderr if log == "stderr" else log)
+    wrapped = AdaptiveOptimizer(optimizer, controller, micro, log=sys.stderr if log == "stderr" else log, clip=clip)
     loader = DataLoader(dataset, batch_size=micro, shuffle=shuffle, drop_last=True, generator=generator,
                         **loader_options)
     return AdaptiveLoader(loader, wrapped), wrapped

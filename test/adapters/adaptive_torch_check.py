@@ -59,7 +59,7 @@ def exact(torch, args):
     # A DataLoader (in order): its batch size is the micro-batch size.
     plain_loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=False)
     loader, optimizer = batchwise_adaptive.adapt(
-        plain_loader, optimizer, batch_size=16, lr_rule=args.rule,
+        plain_loader, optimizer, batch_size=16, lr_rule=args.rule, clip=args.clip,
         min_steps_before_grow=4, check_every_steps=2, max_batch_size=128)
     steps = []  # per optimizer step: the examples and the lr it stepped with
     current = []
@@ -108,6 +108,8 @@ def exact(torch, args):
         plain.zero_grad()
         idx = torch.tensor(step["indices"])
         loss_fn(replay(x[idx]), y[idx]).backward()  # one plain step: mean loss over the whole batch
+        if args.clip is not None:
+            torch.nn.utils.clip_grad_norm_(replay.parameters(), args.clip)
         plain.step()
     difference = max(float((a - b).abs().max()) for a, b in zip(model.parameters(), replay.parameters()))
     scale = max(float(p.abs().max()) for p in replay.parameters())
@@ -191,6 +193,7 @@ def errors(torch, args):
         "custom sampler": lambda: batchwise_adaptive.adapt(
             torch.utils.data.DataLoader(train_set, batch_size=8, sampler=torch.utils.data.SubsetRandomSampler(range(32))),
             optimizer()),
+        "no backward": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8)[1].step(),
         "closure": lambda: batchwise_adaptive.adapt(train_set, optimizer(), micro_batch_size=8)[1].step(lambda: 0.0),
     }
     out = {}
@@ -214,6 +217,7 @@ def main():
     parser.add_argument("--min-steps", type=int, default=40)
     parser.add_argument("--check-every", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--clip", type=float, default=None, help="exact: adapt(clip=...), and the replay clips")
     parser.add_argument("--label-noise", type=float, default=0.5, help="standard deviation of the label noise")
     args = parser.parse_args()
     import torch  # noqa: PLC0415
