@@ -78,9 +78,15 @@ console.log(
   `${trials} trials (${tfjs ? 'TF.js mlp, Fashion-MNIST' : 'fake engine, 10 ms a step'}), median of ${repeats}, ${cpus().length} cores`,
 );
 console.log('setup                      wall      per trial');
-console.log(`local, 1 at a time         ${l.toFixed(2)} s    ${((l / trials) * 1000).toFixed(0)} ms`);
-console.log(`queue, 1 worker            ${q1.toFixed(2)} s    ${((q1 / trials) * 1000).toFixed(0)} ms`);
-console.log(`queue, 2 workers           ${q2.toFixed(2)} s    ${((q2 / trials) * 1000).toFixed(0)} ms`);
+console.log(
+  `local, 1 at a time         ${l.toFixed(2)} s    ${((l / trials) * 1000).toFixed(0)} ms`,
+);
+console.log(
+  `queue, 1 worker            ${q1.toFixed(2)} s    ${((q1 / trials) * 1000).toFixed(0)} ms`,
+);
+console.log(
+  `queue, 2 workers           ${q2.toFixed(2)} s    ${((q2 / trials) * 1000).toFixed(0)} ms`,
+);
 const perRepeat = local.map((x, i) => ((((one[i] ?? 0) - x) / trials) * 1000).toFixed(0));
 console.log(
   `queue overhead per trial: ${overheadMs.toFixed(1)} ms (goal < 50 ms; each repeat: ${perRepeat.join(', ')} ms, the spread is the machine's noise)`,

@@ -184,7 +184,8 @@ async function runJob(job: Job, token: string | undefined, context: JobContext):
     }
     if (synthesized) send(end);
     await sent;
-    context.log(`trial ${trial}: ${end.outcome}${end.message ? ` (${end.message})` : ''}`);
+    const why = end.message && end.message !== end.outcome ? ` (${end.message})` : '';
+    context.log(`trial ${trial}: ${end.outcome}${why}`);
     return { ...end, attempt };
   } finally {
     clearInterval(poll);

@@ -201,6 +201,31 @@ describe.skipIf(skipRedis())('sweeps on workers through Redis', () => {
     expect(storedEvents(store).filter((e) => e.type === 'trial-end')).toHaveLength(4);
   }, 120_000);
 
+  it('a worker stopped (SIGTERM) puts its trial back; Ctrl-C of the sweep stops the remote trials', async () => {
+    const server = await redis();
+    const a = worker(server.url);
+    const json = join(dir, 'stopped-worker.json');
+    const args = [...FAKE, '--batches', '32,128', '--fake-step-delay', '40', '--no-store'];
+    const sweep = run([...args, '--queue', server.url, '--json', json]);
+    await a.waitFor(/: started/);
+    a.child.kill('SIGTERM');
+    expect(await a.exited()).toBe(0);
+    expect(a.stderr()).toMatch(/trial \S+: back in the queue \(this worker stops\)/);
+    const b = worker(server.url);
+    expect(await sweep.exited()).toBe(0);
+    expect(readReport(json).trials.map((t) => t.outcome)).toEqual(['reached', 'reached']);
+    // Put back, not failed: no attempt was lost.
+    expect(sweep.stderr()).not.toMatch(/failed/);
+    expect(b.stderr()).toMatch(/started \(attempt 2\)/);
+
+    const interrupted = run([...args, '--queue', server.url, '--json', join(dir, 'ctrl-c.json')]);
+    await b.waitFor(/: started/, 3);
+    interrupted.child.kill('SIGINT');
+    expect(await interrupted.exited()).toBe(130);
+    await b.waitFor(/: aborted/);
+    expect(readReport(join(dir, 'ctrl-c.json')).status).toBe('interrupted');
+  }, 120_000);
+
   it('Redis restarted mid-sweep: workers and coordinator reconnect and finish', async () => {
     const server = await redis();
     const a = worker(server.url);

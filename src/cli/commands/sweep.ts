@@ -104,6 +104,11 @@ async function sweepCommand(flags: OutputFlags, command: Command, io: Io): Promi
     checkOutputPaths(outputs, inputs);
     const progress = createSweepProgress(io.stderr, !flags.quiet);
     const queueUrl = queueUrlOf(flags.queue);
+    if (resume && queueUrl === undefined && resume.run.command.includes('--queue')) {
+      progress.log(
+        'batchwise: this sweep queued its trials in Redis; without --queue the rest trains here (give --queue URL to re-attach to its workers)',
+      );
+    }
     const attempts =
       flags.attempts !== undefined
         ? parsePositiveInteger('--attempts', flags.attempts)

@@ -4,7 +4,6 @@
 
 import type { Command } from 'commander';
 import { BatchwiseError } from '../../errors.js';
-import { redactQueueUrl } from '../../queue/redis-connection.js';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_LOCK_SECONDS,
@@ -12,6 +11,7 @@ import {
   queueUrlOf,
 } from '../../queue/queue-settings.js';
 import { runQueueWorker } from '../../queue/queue-worker.js';
+import { redactQueueUrl } from '../../queue/redis-connection.js';
 import { examplesText } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
 import { parsePositiveInteger, parsePositiveNumber } from '../parse-options.js';
