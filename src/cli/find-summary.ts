@@ -40,11 +40,16 @@ export function renderFindSummary(report: FindReport): string {
     ['Steps per epoch', String(r.stepsPerEpoch)],
   ];
   if (r.ramp) {
-    const [first, second] = r.ramp.stages;
-    if (first && second)
+    const [first, ...later] = r.ramp.stages;
+    if (first && later.length > 0)
       rows.push([
-        'Ramp to the target',
-        `batch ${first.batchSize}, then ${second.batchSize} from loss ${formatNumber(second.fromLoss)} (learning rate ${formatNumber(second.learningRate)})${r.ramp.extrapolated ? '; extrapolated' : ''}`,
+        'Schedule to target',
+        `batch ${first.batchSize}, then ${later
+          .map(
+            (s) =>
+              `${s.batchSize} from loss ${formatNumber(s.fromLoss)} (learning rate ${formatNumber(s.learningRate)})`,
+          )
+          .join(', ')}${r.ramp.extrapolated ? '; extrapolated' : ''}`,
       ]);
   }
   if (r.stepsToTarget !== undefined && r.stepsToTarget !== null) {

@@ -135,8 +135,8 @@ export interface Recommendation {
   readonly epochsToTarget?: number;
   readonly targetNote?: string;
   /**
-   * A batch that grows with training, toward --target-loss: two stages, switching where the
-   * fitted B_noise(L) reaches the geometric mean of its two ends (analysis/noise-trend.ts).
+   * A batch that grows with training, toward --target-loss: the recommendation and its doublings,
+   * each from the loss where the fitted B_noise(L) (analysis/noise-trend.ts) calls for it.
    */
   readonly ramp?: Ramp;
   /** When the unconstrained optimum exceeds memory: how to reach it. */
@@ -197,12 +197,38 @@ function timeOptimal(context: TimedContext, bNoise: number) {
   });
 }
 
+/** Stage batches from `batchNow` to `end`: its doublings below `end`, then `end`. */
+function stageBatches(batchNow: number, end: number): number[] {
+  const batches: number[] = [];
+  for (let b = batchNow * 2; b < end; b *= 2) batches.push(b);
+  batches.push(end);
+  return batches;
+}
+
 /**
- * Two stages toward the target loss when the fitted B_noise there calls for a batch at least
- * RAMP_MIN_GROWTH times larger: stage 1 is the recommendation, stage 2 the time-optimal batch for
- * B_noise at the target (memory-capped), switching at the loss where the fit reaches the
- * geometric mean of the two noise scales. Learning rates by the noise-model rule from the user's
- * (McCandlish et al. 2018 §2.2) — Smith et al. 2018 grow the batch in place of decaying the rate.
+ * The B_noise in [low, high] at which the time-optimal batch reaches `batch` (bisection in log
+ * space: the optimum grows with B_noise); `high` when it does not within the range.
+ */
+function bNoiseReaching(context: TimedContext, low: number, high: number, batch: number): number {
+  if (timeOptimal(context, high).plan.globalBatch < batch) return high;
+  let [lo, hi] = [Math.log(low), Math.log(high)];
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (timeOptimal(context, Math.exp(mid)).plan.globalBatch >= batch) hi = mid;
+    else lo = mid;
+  }
+  return Math.exp(hi);
+}
+
+/**
+ * A schedule toward the target loss when the fitted B_noise there calls for a batch at least
+ * RAMP_MIN_GROWTH times larger: the recommendation, then its doublings up to the time-optimal
+ * batch for B_noise at the target (memory-capped) — the stages the adaptive controller would
+ * take (docs/analysis.md, "Adaptive batch"). Each stage starts at the loss where the fitted
+ * B_noise(L) moves the time-optimal batch past the geometric middle between the stage's batch
+ * and the one before (where rounding to the nearer stage picks it); each stage's learning rate by
+ * the noise-model rule from the user's (McCandlish et al. 2018 eq. 2.7) — Smith et al. 2018 grow
+ * the batch in place of decaying the rate.
  */
 function rampToTarget(
   context: TimedContext,
@@ -226,26 +252,36 @@ function rampToTarget(
   if (!(bTarget > bNoiseNow) || !Number.isFinite(bTarget)) return undefined;
   const end = roundBatch(context, bTarget, timeOptimal(context, bTarget).plan.globalBatch);
   if (end < RAMP_MIN_GROWTH * batchNow) return undefined;
-  const switchBNoise = Math.sqrt(bNoiseNow * bTarget);
-  const switchLoss = fit.referenceLoss * (switchBNoise / fit.referenceBNoise) ** (1 / fit.exponent);
-  const endRate = scaleLearningRate({
-    rule: 'noise-model',
-    baseLearningRate: input.learningRate,
-    baseBatchSize: input.learningRateBatchSize,
-    batchSize: end,
-    bNoise: bTarget,
-  }).learningRate;
+  // Where the fit B(L) = B_ref (L/L_ref)^exponent reaches b.
+  const lossAt = (b: number) => fit.referenceLoss * (b / fit.referenceBNoise) ** (1 / fit.exponent);
+  const stages: RampStage[] = [
+    { fromLoss: null, batchSize: batchNow, learningRate: learningRateNow, bNoise: bNoiseNow },
+  ];
+  let previous = batchNow;
+  for (const batchSize of stageBatches(batchNow, end)) {
+    const bNoise = bNoiseReaching(context, bNoiseNow, bTarget, Math.sqrt(previous * batchSize));
+    const learningRate = scaleLearningRate({
+      rule: 'noise-model',
+      baseLearningRate: input.learningRate,
+      baseBatchSize: input.learningRateBatchSize,
+      batchSize,
+      bNoise,
+    }).learningRate;
+    stages.push({ fromLoss: lossAt(bNoise), batchSize, learningRate, bNoise });
+    previous = batchSize;
+  }
   const extrapolated = targetLoss < fit.lossRange[0];
+  const steps = stages
+    .slice(1)
+    .map((s) => `${s.batchSize} from loss ${(s.fromLoss ?? 0).toPrecision(3)}`)
+    .join(', ');
   return {
     targetLoss,
     bNoiseAtTarget: bTarget,
     exponent: fit.exponent,
     extrapolated,
-    stages: [
-      { fromLoss: null, batchSize: batchNow, learningRate: learningRateNow, bNoise: bNoiseNow },
-      { fromLoss: switchLoss, batchSize: end, learningRate: endRate, bNoise: bTarget },
-    ],
-    note: `B_simple grows as the loss falls (fitted ∝ loss^${fit.exponent.toFixed(2)} ± ${fit.exponentStandardError.toFixed(2)} over ${fit.pointCount} windows, loss ${fit.lossRange[0].toPrecision(3)}–${fit.lossRange[1].toPrecision(3)}): about ${Math.round(bTarget)} at the target loss ${targetLoss}${extrapolated ? ' (extrapolated beyond the measured losses)' : ''}; ramp: batch ${batchNow}, then ${end} from loss ${switchLoss.toPrecision(3)}`,
+    stages,
+    note: `B_simple grows as the loss falls (fitted ∝ loss^${fit.exponent.toFixed(2)} ± ${fit.exponentStandardError.toFixed(2)} over ${fit.pointCount} windows, loss ${fit.lossRange[0].toPrecision(3)}–${fit.lossRange[1].toPrecision(3)}): about ${Math.round(bTarget)} at the target loss ${targetLoss}${extrapolated ? ' (extrapolated beyond the measured losses)' : ''}; schedule: batch ${batchNow}, then ${steps}`,
   };
 }
 
