@@ -36,6 +36,7 @@ export type AdaptiveOutcome =
   | { readonly kind: 'reached-target'; readonly message: string }
   | { readonly kind: 'epochs-done'; readonly message: string }
   | { readonly kind: 'max-steps'; readonly message: string }
+  | { readonly kind: 'max-seconds'; readonly message: string }
   | { readonly kind: 'diverged'; readonly message: string };
 
 export interface AdaptiveHistory {

@@ -19,7 +19,7 @@ export const FIT_ADAPTIVE_DEFAULTS = {
   initialBatchSize: 64,
   /** k: micro-batches per step (the noise measurement needs k >= 2). */
   microBatches: 2,
-  /** Epochs when no stop (epochs, targetLoss, maxSteps) is given, as model.fit. */
+  /** Epochs when no stop (epochs, targetLoss, maxSteps, maxSeconds) is given, as model.fit. */
   epochs: 1,
   /** EMA decay per step of the training loss that targetLoss is checked against. */
   lossSmoothing: 0.9,
@@ -34,6 +34,8 @@ export interface FitAdaptiveOptions {
   /** Stop when the smoothed training loss (EMA, decay lossSmoothing) is at or below it. */
   readonly targetLoss?: number;
   readonly maxSteps?: number;
+  /** Stop after this many seconds of training steps (validation not counted). */
+  readonly maxSeconds?: number;
   /** B at the start; default 64. */
   readonly initialBatchSize?: number;
   /** b, examples per micro-batch at the start; default initialBatchSize / 2 (k = 2). */
@@ -74,6 +76,7 @@ export interface ResolvedFitOptions {
   readonly epochs: number | undefined;
   readonly targetLoss: number | undefined;
   readonly maxSteps: number | undefined;
+  readonly maxSeconds: number | undefined;
   readonly initialBatchSize: number;
   readonly microBatches: number;
   readonly adapt: boolean;
@@ -115,6 +118,7 @@ export function resolveFitOptions(options: FitAdaptiveOptions): ResolvedFitOptio
   }
   if (options.epochs !== undefined) requirePositive('epochs', options.epochs);
   if (options.maxSteps !== undefined) requireInteger('maxSteps', options.maxSteps);
+  if (options.maxSeconds !== undefined) requirePositive('maxSeconds', options.maxSeconds);
   if (options.targetLoss !== undefined && !Number.isFinite(options.targetLoss)) {
     throw new BatchwiseError(
       'invalid-option',
@@ -138,11 +142,13 @@ export function resolveFitOptions(options: FitAdaptiveOptions): ResolvedFitOptio
   const noStop =
     options.epochs === undefined &&
     options.targetLoss === undefined &&
-    options.maxSteps === undefined;
+    options.maxSteps === undefined &&
+    options.maxSeconds === undefined;
   return {
     epochs: noStop ? d.epochs : options.epochs,
     targetLoss: options.targetLoss,
     maxSteps: options.maxSteps,
+    maxSeconds: options.maxSeconds,
     initialBatchSize,
     microBatches,
     adapt: options.adapt ?? true,

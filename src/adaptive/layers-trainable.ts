@@ -45,7 +45,11 @@ function targetClasses(targets: tf.Tensor, classes: number): tf.Tensor {
 }
 
 export function layersTrainable(model: LayersModel): Trainable {
-  const loss = compiledLoss(model);
+  const compiled = compiledLoss(model);
+  // TF.js losses take float targets (sparseCategoricalCrossentropy floors them): int32 class ids
+  // from tf.argMax are cast, as model.fit accepts them.
+  const loss: LossFunction = (targets, predicted) =>
+    compiled(targets.dtype === 'float32' ? targets : tf.cast(targets, 'float32'), predicted);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return {
     variables,

@@ -178,6 +178,11 @@ export function trainAdaptive(input: TrainAdaptiveInput): AdaptiveHistory {
       };
     } else if (resolved.maxSteps !== undefined && step >= resolved.maxSteps) {
       outcome = { kind: 'max-steps', message: `stopped at maxSteps (${step})` };
+    } else if (resolved.maxSeconds !== undefined && elapsedSeconds >= resolved.maxSeconds) {
+      outcome = {
+        kind: 'max-seconds',
+        message: `stopped after ${elapsedSeconds.toFixed(2)} s of training (maxSeconds ${resolved.maxSeconds}) at step ${step}`,
+      };
     }
   }
   if (validation && (validations.at(-1)?.step ?? -1) !== steps.length && steps.length > 0) {
