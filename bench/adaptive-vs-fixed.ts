@@ -177,6 +177,9 @@ for (let seed = 1; seed <= repeats; seed++) {
     );
   }
 }
+for (const [i, r] of adaptiveRuns.entries()) {
+  for (const c of r.history.changes) console.log(`  seed ${i + 1}: ${c.reason}`);
+}
 const reachedAll = [...fixedRuns, ...adaptiveRuns].every((r) => r.reached);
 const m = (runs: Result[], f: (r: Result) => number) => median(runs.map(f));
 const fixedSeconds = m(fixedRuns, (r) => r.seconds);
