@@ -12,7 +12,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adaptiveCharts } from '../../src/adaptive/adaptive-charts.js';
 import type { AdaptiveHistory } from '../../src/adaptive/adaptive-history.js';
+import { defaultLrRule } from '../../src/adaptive/adaptive-options.js';
 import { fitAdaptive } from '../../src/adaptive/fit-adaptive.js';
+import { compiledOptimizer } from '../../src/adaptive/layers-trainable.js';
 import { runLabel } from '../../src/find/run-label.js';
 import { chartToSvg } from '../../src/report/html/write-plots.js';
 import { RunStore } from '../../src/store/run-store.js';
@@ -164,6 +166,30 @@ describe('fitAdaptive input checks', () => {
     m.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
     return m;
   };
+
+  it('reads the compiled optimizer, and picks the rule for it', () => {
+    const sgd = compiled();
+    expect(compiledOptimizer(sgd)).toEqual({ kind: 'sgd', learningRate: 0.1, options: {} });
+    expect(defaultLrRule('sgd')).toBe('noise');
+    const adam = compiled();
+    adam.compile({
+      optimizer: tf.train.adam(0.003, 0.8, 0.99),
+      loss: 'sparseCategoricalCrossentropy',
+    });
+    expect(compiledOptimizer(adam)).toMatchObject({
+      kind: 'adam',
+      learningRate: 0.003,
+      options: { beta1: 0.8, beta2: 0.99 },
+    });
+    expect(defaultLrRule('adam')).toBe('sqrt');
+    const momentum = compiled();
+    momentum.compile({ optimizer: tf.train.momentum(0.02, 0.5), loss: 'meanSquaredError' });
+    expect(compiledOptimizer(momentum)).toEqual({
+      kind: 'momentum',
+      learningRate: 0.02,
+      options: { momentum: 0.5 },
+    });
+  });
 
   it('rejects bad input in one line, before training', async () => {
     const bare = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3 })] });
