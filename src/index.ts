@@ -1,5 +1,6 @@
 // batchwise's library entry: named re-exports only.
 
+export * from './analysis/adaptive-controller.js';
 export * from './analysis/batch-choice.js';
 export * from './analysis/distributions.js';
 export * from './analysis/gradient-norms.js';

@@ -2,6 +2,9 @@
 // does not load TF.js.
 
 export { createTelemetryCallback, measureGradientSqNorms } from './adapters/tfjs-callback.js';
+export type { AdaptiveHistory, AdaptiveStepRecord } from './adaptive/adaptive-history.js';
+export { FIT_ADAPTIVE_DEFAULTS, type FitAdaptiveOptions } from './adaptive/adaptive-options.js';
+export { fitAdaptive, fitAdaptiveTrainable } from './adaptive/fit-adaptive.js';
 export { BACKEND_NAMES, type BackendInfo, selectBackend } from './engines/tfjs/backend.js';
 export type { ModelContext, TfjsModel } from './engines/tfjs/model.js';
 export { BUILTIN_MODELS, buildModel } from './engines/tfjs/models/build-model.js';
