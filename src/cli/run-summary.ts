@@ -1,6 +1,7 @@
 // Terminal views of the run store: the table of `batchwise runs`, and the summary `batchwise
 // show` prints for a run that has no report yet (running, or killed), built from its events.
 
+import { finalAdaptiveBatch, storedAdaptiveHistory } from '../adaptive/adaptive-run.js';
 import type { PartialRun } from '../find/find-history.js';
 import { runLabel } from '../find/run-label.js';
 import { formatNumber, formatTable } from '../report/format.js';
@@ -19,10 +20,14 @@ function recommendedBatch(run: StoredRun): string {
         analysis?: { best?: { batchSize?: unknown } };
       }
     | undefined;
+  const kind = runKind(run);
+  const adaptive = kind === 'adaptive' ? storedAdaptiveHistory(run) : undefined;
   const batchSize =
-    runKind(run) === 'sweep'
+    kind === 'sweep'
       ? report?.analysis?.best?.batchSize
-      : report?.recommendation?.batchSize;
+      : adaptive
+        ? finalAdaptiveBatch(adaptive)
+        : report?.recommendation?.batchSize;
   return typeof batchSize === 'number' ? String(batchSize) : '–';
 }
 

@@ -106,8 +106,6 @@ export interface Ramp {
   readonly note: string;
 }
 
-/** A ramp is worth proposing when the batch at the target is at least this much larger. */
-const RAMP_MIN_GROWTH = 1.5;
 /** The fit is not extrapolated beyond this factor below the lowest measured loss. */
 const RAMP_MAX_EXTRAPOLATION = 2;
 /** The growth must be clear: |exponent| at least this many standard errors. */
@@ -197,11 +195,10 @@ function timeOptimal(context: TimedContext, bNoise: number) {
   });
 }
 
-/** Stage batches from `batchNow` to `end`: its doublings below `end`, then `end`. */
-function stageBatches(batchNow: number, end: number): number[] {
+/** The stage batches after `batchNow`: its doublings up to `limit` (as the controller grows). */
+function stageBatches(batchNow: number, limit: number): number[] {
   const batches: number[] = [];
-  for (let b = batchNow * 2; b < end; b *= 2) batches.push(b);
-  batches.push(end);
+  for (let b = batchNow * 2; b <= limit; b *= 2) batches.push(b);
   return batches;
 }
 
@@ -221,14 +218,13 @@ function bNoiseReaching(context: TimedContext, low: number, high: number, batch:
 }
 
 /**
- * A schedule toward the target loss when the fitted B_noise there calls for a batch at least
- * RAMP_MIN_GROWTH times larger: the recommendation, then its doublings up to the time-optimal
- * batch for B_noise at the target (memory-capped) — the stages the adaptive controller would
- * take (docs/analysis.md, "Adaptive batch"). Each stage starts at the loss where the fitted
- * B_noise(L) moves the time-optimal batch past the geometric middle between the stage's batch
- * and the one before (where rounding to the nearer stage picks it); each stage's learning rate by
- * the noise-model rule from the user's (McCandlish et al. 2018 eq. 2.7) — Smith et al. 2018 grow
- * the batch in place of decaying the rate.
+ * A schedule toward the target loss when the fitted B_noise there calls for at least twice the
+ * batch: the stages the adaptive controller (src/analysis/adaptive-controller.ts) takes as the
+ * loss falls — the recommendation, then each doubling of it up to the time-optimal batch for
+ * B_noise at the target (memory-capped), each from the loss where the fitted B_noise(L) brings
+ * the time-optimal batch up to it, with the learning rate carried from stage to stage by the
+ * noise-model rule at that B_noise (McCandlish et al. 2018 eq. 2.7; Smith et al. 2018 grow the
+ * batch in place of decaying the rate). docs/analysis.md.
  */
 function rampToTarget(
   context: TimedContext,
@@ -250,25 +246,24 @@ function rampToTarget(
   }
   const bTarget = bNoiseAtLoss(fit, targetLoss);
   if (!(bTarget > bNoiseNow) || !Number.isFinite(bTarget)) return undefined;
-  const end = roundBatch(context, bTarget, timeOptimal(context, bTarget).plan.globalBatch);
-  if (end < RAMP_MIN_GROWTH * batchNow) return undefined;
+  const batches = stageBatches(batchNow, timeOptimal(context, bTarget).plan.globalBatch);
+  if (batches.length === 0) return undefined;
   // Where the fit B(L) = B_ref (L/L_ref)^exponent reaches b.
   const lossAt = (b: number) => fit.referenceLoss * (b / fit.referenceBNoise) ** (1 / fit.exponent);
   const stages: RampStage[] = [
     { fromLoss: null, batchSize: batchNow, learningRate: learningRateNow, bNoise: bNoiseNow },
   ];
-  let previous = batchNow;
-  for (const batchSize of stageBatches(batchNow, end)) {
-    const bNoise = bNoiseReaching(context, bNoiseNow, bTarget, Math.sqrt(previous * batchSize));
+  for (const batchSize of batches) {
+    const before = stages[stages.length - 1] ?? stages[0];
+    const bNoise = bNoiseReaching(context, bNoiseNow, bTarget, batchSize);
     const learningRate = scaleLearningRate({
       rule: 'noise-model',
-      baseLearningRate: input.learningRate,
-      baseBatchSize: input.learningRateBatchSize,
+      baseLearningRate: before?.learningRate ?? learningRateNow,
+      baseBatchSize: before?.batchSize ?? batchNow,
       batchSize,
       bNoise,
     }).learningRate;
     stages.push({ fromLoss: lossAt(bNoise), batchSize, learningRate, bNoise });
-    previous = batchSize;
   }
   const extrapolated = targetLoss < fit.lossRange[0];
   const steps = stages

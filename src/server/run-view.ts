@@ -2,6 +2,7 @@
 // report when the run ended, else a partial report-like view built from the stored events, and
 // the report's charts (the HTML report's own builders) drawn from whichever there is.
 
+import { finalAdaptiveBatch, storedAdaptiveHistory } from '../adaptive/adaptive-run.js';
 import { fitMemoryModel } from '../analysis/memory-model.js';
 import type { NoiseScaleEstimate } from '../analysis/noise-scale.js';
 import { type FindEvent, parseFindEvent } from '../find/find-events.js';
@@ -67,11 +68,14 @@ export function reportOf(run: StoredRun): FindReport | undefined {
 
 export function runListEntry(run: StoredRun): RunListEntry {
   const kind = runKind(run);
+  const adaptive = kind === 'adaptive' ? storedAdaptiveHistory(run) : undefined;
   const batchSize =
     kind === 'sweep'
       ? storedSweepReport(run)?.analysis.best?.batchSize
-      : (run.report as { recommendation?: { batchSize?: unknown } | null } | undefined)
-          ?.recommendation?.batchSize;
+      : adaptive
+        ? finalAdaptiveBatch(adaptive)
+        : (run.report as { recommendation?: { batchSize?: unknown } | null } | undefined)
+            ?.recommendation?.batchSize;
   return {
     id: run.id,
     created: run.created,

@@ -5,6 +5,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { adaptiveHistoryToHtml } from '../adaptive/adaptive-html.js';
+import { storedAdaptiveHistory } from '../adaptive/adaptive-run.js';
 import { reportWithRunLabel } from '../find/run-label.js';
 import { runKind } from '../store/run-kind.js';
 import type { StoredRun } from '../store/run-store.js';
@@ -157,6 +159,12 @@ function handleDashboard(
     }
     if (runKind(run) === 'sweep') {
       send(request, response, 200, HTML, sweepRunPage(run, source), CHART_PAGE_HEADERS);
+      return true;
+    }
+    const adaptive = runKind(run) === 'adaptive' ? storedAdaptiveHistory(run) : undefined;
+    if (adaptive) {
+      const page = adaptiveHistoryToHtml(adaptive, `fitAdaptive run ${run.id}`);
+      send(request, response, 200, HTML, page, CHART_PAGE_HEADERS);
       return true;
     }
     const report = reportOf(run);

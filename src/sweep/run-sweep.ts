@@ -99,10 +99,13 @@ export function planSweepResume(store: RunStore, runRef: string | undefined): Sw
       `no interrupted sweep to resume in ${store.path} (batchwise runs lists the runs)`,
     );
   }
-  if (runKind(run) !== 'sweep') {
+  const kind = runKind(run);
+  if (kind !== 'sweep') {
     throw new BatchwiseError(
       'invalid-argument',
-      `run ${run.id} is a find run: continue it with batchwise find --resume ${run.id}`,
+      kind === 'find'
+        ? `run ${run.id} is a find run: continue it with batchwise find --resume ${run.id}`
+        : `run ${run.id} is a ${kind} run, not a sweep: nothing to resume`,
     );
   }
   if (run.status === 'complete' || run.status === 'failed') {

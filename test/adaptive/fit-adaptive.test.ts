@@ -18,6 +18,7 @@ import { compiledOptimizer } from '../../src/adaptive/layers-trainable.js';
 import { runLabel } from '../../src/find/run-label.js';
 import { chartToSvg } from '../../src/report/html/write-plots.js';
 import { RunStore } from '../../src/store/run-store.js';
+import { batchwise } from '../support/run-cli.js';
 import { FASHION_MNIST_PRESENT, fashionSlice, smallClassifier } from './fashion-slice.js';
 
 let data: { x: tf.Tensor2D; y: tf.Tensor1D };
@@ -99,6 +100,15 @@ describe.skipIf(!FASHION_MNIST_PRESENT)('fitAdaptive on Fashion-MNIST', () => {
     } finally {
       reader.close();
     }
+    // `batchwise runs` and `show` read it back (parsed with the history's schema).
+    const runs = await batchwise('runs', '--store', store);
+    expect(runs.stdout).toMatch(
+      new RegExp(`${grown.runId} .* adaptive .* complete +${grown.steps.at(-1)?.batch}\\n`),
+    );
+    const show = await batchwise('show', grown.runId ?? '', '--store', store);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/^batchwise fitAdaptive — /);
+    expect(show.stdout).toContain(`step ${grown.changes[0]?.step}: ${grown.changes[0]?.reason}`);
     // Drawn: the page embeds the three charts; each renders to SVG with vega.
     const page = readFileSync(html, 'utf8');
     for (const id of ['batch', 'lr', 'noise']) expect(page).toContain(`id="chart-${id}"`);

@@ -2,6 +2,7 @@
 // of its report, or what it had measured when it has none yet (running, or killed).
 
 import type { Command } from 'commander';
+import { renderAdaptiveSummary, storedAdaptiveHistory } from '../../adaptive/adaptive-run.js';
 import { BatchwiseError } from '../../errors.js';
 import { findEvents, partialRun } from '../../find/find-history.js';
 import { reportWithRunLabel } from '../../find/run-label.js';
@@ -115,6 +116,19 @@ export function registerRunsCommands(
         const run = store.getRun(runRef);
         if (runKind(run) === 'sweep') {
           showSweep(run, store, flags.json === true, io.stdout);
+          return;
+        }
+        if (runKind(run) === 'adaptive') {
+          const history = storedAdaptiveHistory(run);
+          if (!history) {
+            throw new BatchwiseError(
+              'invalid-data',
+              `run ${run.id} in ${store.path} is an adaptive run whose history this batchwise does not read`,
+            );
+          }
+          io.stdout.write(
+            flags.json ? `${JSON.stringify(history, null, 2)}\n` : renderAdaptiveSummary(history),
+          );
           return;
         }
         const report = storedReport(run, store.path);
