@@ -20,7 +20,7 @@ Two parts:
   mean, its seconds), then ``decide()``: a change of batch and learning rate, or None. The same
   algorithm, option names (in snake_case), defaults and decisions as the TypeScript controller
   (src/analysis/adaptive-controller.ts; its golden vector, test/adapters/
-  adaptive_controller_golden.json, is replayed here by test/adapters/pytorch-adaptive.test.ts).
+  test/adaptive/controller-golden.json, is replayed here by test/adapters/pytorch-adaptive.test.ts).
 * ``adapt(data, optimizer, ...)``: the PyTorch wrapper: a loader of fixed micro-batches and an
   optimizer whose ``step()`` steps once every k micro-batches with the mean of their gradients,
   measures the norms with ``batchwise_telemetry.GradNormTracker``'s hooks, feeds the controller

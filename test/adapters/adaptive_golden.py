@@ -1,14 +1,13 @@
 """Replays a controller golden vector through the Python AdaptiveController; prints JSON.
 
-The vector (test/adapters/adaptive_controller_golden.json, a copy of the TypeScript side's
-test/adaptive/controller-golden.json) holds the controller's options, a sequence of step
+The vector (test/adaptive/controller-golden.json, written by the TypeScript side) holds the controller's options, a sequence of step
 measurements and the decisions the TypeScript controller made on them. Its "format" key says how
 to replay it: create the controller with "options", then observe(step) and decide() for each
 step in order. This prints the Python decisions ({"decisions": [...]}) with the same field names
 as the "expected" entries, for pytorch-adaptive.test.ts to compare (relative tolerance 1e-9).
 Standard library only.
 
-    python3 adaptive_golden.py adaptive_controller_golden.json
+    python3 test/adapters/adaptive_golden.py test/adaptive/controller-golden.json
 """
 
 import json

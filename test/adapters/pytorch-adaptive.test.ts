@@ -1,6 +1,6 @@
 // adapters/python/batchwise_adaptive.py (issue 16, the PyTorch side of the adaptive batch):
 // - the Python controller replays the TypeScript controller's golden vector
-//   (test/adapters/adaptive_controller_golden.json, copied from test/adaptive/controller-golden.json)
+//   (test/adaptive/controller-golden.json)
 //   to the same decisions: steps, examples and batches exactly, B_noise, B* and learning rates
 //   within 1e-9 relative; where the TypeScript controller is in the tree, also with every lr rule
 //   and a fast cadence, against decisions it makes here;
@@ -26,7 +26,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const ADAPTER = path.join(ROOT, 'adapters/python');
 const CHECK = path.join(ROOT, 'test/adapters/adaptive_torch_check.py');
 const REPLAY = path.join(ROOT, 'test/adapters/adaptive_golden.py');
-const GOLDEN = path.join(ROOT, 'test/adapters/adaptive_controller_golden.json');
+const GOLDEN = path.join(ROOT, 'test/adaptive/controller-golden.json');
 const TS_CONTROLLER = path.join(ROOT, 'src/analysis/adaptive-controller.ts');
 /** The golden replay needs only the standard library: Debian's interpreter, else PATH's. */
 const PLAIN_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
