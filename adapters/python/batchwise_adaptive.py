@@ -170,10 +170,13 @@ class StepTimes:
 def time_optimal_batch(b_noise: float, line: StepTimeLine) -> float:
     """The batch minimising the time to a given loss, (1 + B_noise/B)(t0 + B/R): eq. 2.11's steps
     S = S_min (1 + B_noise/B) times the step time t0 + B/R, minimised at B* = sqrt(B_noise t0 R).
-    Without a usable line (nothing timed, or a degenerate fit): eq. 2.11's critical batch,
-    B* = B_noise."""
+    A measured line with no fixed cost (t0 <= 0: a step costing in proportion to its batch) makes
+    the time (B + B_noise)/R smallest at the smallest batch: 0, never grow. Without a line, or with
+    one where a larger batch is no slower (1/R <= 0): eq. 2.11's critical batch, B* = B_noise."""
     if line.usable:
         return math.sqrt(b_noise * line.fixed_seconds * line.examples_per_second)
+    if line.kind == "degenerate" and line.seconds_per_example > 0:
+        return 0.0
     return b_noise
 
 
@@ -409,6 +412,15 @@ class AdaptiveController:
         if math.isfinite(seconds) and seconds > 0:
             self._timing.add(step_batch, seconds)
 
+    def observe_step_time(self, batch_size: int, step_seconds: float) -> None:
+        """A step time measured at another batch without training on it (as the TypeScript
+        fitAdaptive times one before its first decision): it joins the step-time line only, so
+        a growth can rest on a measured line instead of the one-size prior."""
+        batch = _integer("batch_size", batch_size)
+        seconds = float(step_seconds)
+        if math.isfinite(seconds) and seconds > 0:
+            self._timing.add(batch, seconds)
+
     def decide(self) -> Optional[BatchChange]:
         """A change of batch and learning rate at this step (in effect from the next), or None:
         not a decision point, B_noise not measurable, or B* under grow_factor times the batch."""
@@ -431,8 +443,10 @@ class AdaptiveController:
             basis = "sqrt(B_noise t0 R) with the %s t0 %s s and R %s examples/s" % (
                 "prior" if line.kind == "prior" else "fitted", _round3(line.fixed_seconds),
                 _round3(line.examples_per_second))
+        elif line.kind == "degenerate":
+            basis = "B_noise (eq. 2.11: a larger batch was measured no slower a step)"
         else:
-            basis = "B_noise (eq. 2.11, no usable step-time line)"
+            basis = "B_noise (eq. 2.11, no step time measured yet)"
         capped = ", capped at %d" % self.max_batch_size if target > self.max_batch_size else ""
         reason = (
             "at step %d B_noise %s gives a time-optimal batch %s = %s, at least %gx the batch %d: "

@@ -61,3 +61,27 @@ export function microBatchStep(
     tf.dispose(grads);
   }
 }
+
+/**
+ * A step's passes (k micro-batch gradients and their mean, forced to finish) without applying
+ * them: what fitAdaptive times at a batch it has not trained at. The weights do not move.
+ */
+export function microBatchPasses(
+  model: Trainable,
+  parts: readonly (readonly [tf.Tensor, tf.Tensor])[],
+): void {
+  const variables = [...model.variables];
+  const total = tf.tidy(() => {
+    let sum: tf.Tensor[] | undefined;
+    for (const [inputs, targets] of parts) {
+      const { grads: g } = tf.variableGrads(() => model.loss(inputs, targets), variables);
+      const list = variables.map((v) => defined(g[v.name], `the gradient of ${v.name}`));
+      sum = sum ? sum.map((s, j) => tf.add(s, defined(list[j], 'a gradient'))) : list;
+    }
+    return squaredNorm(
+      defined(sum, 'the micro-batch gradients').map((g) => tf.div(g, parts.length)),
+    );
+  });
+  total.dataSync();
+  total.dispose();
+}

@@ -10,6 +10,7 @@ import {
   AdaptiveController,
   type AdaptiveControllerOptions,
 } from '../analysis/adaptive-controller.js';
+import { median } from '../analysis/statistics.js';
 import { createEpochSampler } from '../data/sampling.js';
 import type { TrainingOptimizer } from '../engines/tfjs/optimizers.js';
 import { defined } from '../errors.js';
@@ -24,7 +25,7 @@ import {
   type FitAdaptiveOptions,
   type ResolvedFitOptions,
 } from './adaptive-options.js';
-import { microBatchStep } from './micro-batch-step.js';
+import { microBatchPasses, microBatchStep } from './micro-batch-step.js';
 import type { Trainable } from './trainable.js';
 
 export interface TrainAdaptiveInput {
@@ -92,6 +93,58 @@ function sequentialSampler(size: number) {
   };
 }
 
+/** Passes timed at each of the two batches for the probe (medians taken), after one untimed. */
+const PROBE_REPEATS = 5;
+
+/**
+ * Before the first decision, times the passes of a step at 2B against a step at B (one untimed
+ * pass each, then interleaved, medians of PROBE_REPEATS, weights untouched) and gives the
+ * controller the step time at 2B that implies: its measured steps at B plus the difference. The first growth then rests on a measured
+ * step-time line, not on the one-size prior (on a CPU, where a step costs nearly in proportion to
+ * its batch, the prior overstated t0·R 2.5x and grew past the optimum; docs/adaptive.md). Skipped
+ * when 2B exceeds the memory cap or the data. Returns the seconds it took (counted as training).
+ */
+function probeDoubleBatch(
+  input: TrainAdaptiveInput,
+  controller: AdaptiveController,
+  steps: readonly AdaptiveStepRecord[],
+  k: number,
+): number {
+  const batch = controller.batchSize;
+  const n = defined(input.x.shape[0], 'the example count');
+  if (2 * batch > controller.maxBatchSize || 2 * batch > n) return 0;
+  const started = performance.now();
+  // As a training step is timed (gathering its examples included), less the update, whose cost
+  // does not depend on the batch and cancels in the difference. The first examples: timing does
+  // not care which, and the epoch's order stays untouched.
+  const timed = (size: number) => {
+    const indices = Array.from({ length: size }, (_, i) => i);
+    const begun = performance.now();
+    const parts = microBatches(input.x, input.y, indices, k);
+    microBatchPasses(input.model, parts);
+    tf.dispose(parts);
+    return (performance.now() - begun) / 1000;
+  };
+  // Untimed first: a new shape allocates.
+  timed(batch);
+  timed(2 * batch);
+  const at1: number[] = [];
+  const at2: number[] = [];
+  for (let i = 0; i < PROBE_REPEATS; i++) {
+    at1.push(timed(batch));
+    at2.push(timed(2 * batch));
+  }
+  // The controller's own point at B is the mean of every timed step there: the 2B point sits the
+  // probe's difference above it, so the line's slope is the probe's.
+  const atB = steps.filter((s) => s.batch === batch && s.seconds > 0).map((s) => s.seconds);
+  const stepAt1 = atB.length > 0 ? atB.reduce((a, b) => a + b, 0) / atB.length : Number.NaN;
+  const extra = median(at2) - median(at1);
+  if (Number.isFinite(stepAt1) && Number.isFinite(extra)) {
+    controller.observeStepTime(2 * batch, stepAt1 + extra);
+  }
+  return (performance.now() - started) / 1000;
+}
+
 export function trainAdaptive(input: TrainAdaptiveInput): AdaptiveHistory {
   const { model, optimizer, x, y, validation, resolved, callbacks } = input;
   const n = defined(x.shape[0], 'the example count');
@@ -114,6 +167,7 @@ export function trainAdaptive(input: TrainAdaptiveInput): AdaptiveHistory {
     validations.push(record);
     callbacks.onEpochEnd?.(record);
   };
+  let probed = false;
   while (outcome === undefined) {
     const batch = controller.batchSize;
     const lr = controller.learningRate;
@@ -155,6 +209,10 @@ export function trainAdaptive(input: TrainAdaptiveInput): AdaptiveHistory {
     steps.push(record);
     callbacks.onStep?.(record);
     if (resolved.adapt) {
+      if (!probed && step >= controller.minStepsBeforeGrow) {
+        probed = true;
+        elapsedSeconds += probeDoubleBatch(input, controller, steps, k);
+      }
       const change = controller.decide();
       if (change) {
         optimizer.setLearningRate(change.toLr);

@@ -185,6 +185,11 @@ export class AdaptiveController {
     return this.options.capBatch;
   }
 
+  /** Steps before the first decision. */
+  get minStepsBeforeGrow(): number {
+    return this.options.minStepsBeforeGrow;
+  }
+
   get changes(): readonly AdaptiveChange[] {
     return this.history;
   }
@@ -247,6 +252,20 @@ export class AdaptiveController {
   }
 
   /**
+   * A step time measured at another batch without training on it (fitAdaptive times one before
+   * its first decision): it joins the step-time line and nothing else, so the first growth rests
+   * on a measured line instead of the one-size prior.
+   */
+  observeStepTime(batch: number, stepSeconds: number): void {
+    requireInteger('batch', batch);
+    if (!(Number.isFinite(stepSeconds) && stepSeconds > 0)) return;
+    const entry = this.timing.get(batch) ?? { sum: 0, count: 0 };
+    entry.sum += stepSeconds;
+    entry.count++;
+    this.timing.set(batch, entry);
+  }
+
+  /**
    * t(B) = t0 + B/R (docs/analysis.md, Step time): with two or more batch sizes timed, ordinary
    * least squares through (B, mean step seconds at B); with one, the prior t0 = half its mean
    * step and 1/R = the other half per example (so t0·R = that B); 'degenerate' when the fit has
@@ -273,14 +292,17 @@ export class AdaptiveController {
 
   /**
    * The time-optimal batch for B_noise: B* = sqrt(B_noise · t0 · R) minimises (1 + B_noise/B)
-   * (t0 + B/R), the steps of eq. 2.11 times the step time; without a usable line, eq. 2.11's
-   * critical batch B* = B_noise.
+   * (t0 + B/R), the steps of eq. 2.11 times the step time. A measured line with no fixed cost
+   * (t0 <= 0, a step costing in proportion to its batch) makes the time (B + B_noise)/R smallest
+   * at the smallest batch: 0, never grow. Without a line, or with one where a larger batch is no
+   * slower (1/R <= 0), eq. 2.11's critical batch B* = B_noise.
    */
   targetBatch(bNoise: number): number {
     const line = this.stepTimeLine();
     if (line.kind === 'prior' || line.kind === 'fitted') {
       return Math.sqrt(bNoise * line.fixedSeconds * line.examplesPerSecond);
     }
+    if (line.kind === 'degenerate' && line.secondsPerExample > 0) return 0;
     return bNoise;
   }
 
@@ -320,7 +342,9 @@ export class AdaptiveController {
     const basis =
       line.kind === 'fitted' || line.kind === 'prior'
         ? `sqrt(B_noise · t0 · R) with ${line.kind === 'prior' ? 'the prior' : 'the fitted'} t0 ${round3(line.fixedSeconds)} s and R ${round3(line.examplesPerSecond)} examples/s`
-        : 'B_noise (eq. 2.11, no usable step-time line)';
+        : line.kind === 'degenerate'
+          ? 'B_noise (eq. 2.11: a larger batch was measured no slower a step)'
+          : 'B_noise (eq. 2.11, no step time measured yet)';
     const capped = target > capBatch ? `, capped at ${capBatch}` : '';
     const change: AdaptiveChange = {
       step: this.steps,

@@ -162,6 +162,36 @@ describe('AdaptiveController', () => {
     expect(c.batchSize).toBe(64);
   });
 
+  it('takes a probe at another batch into its line: no growth when a step costs in proportion to its batch', () => {
+    // Steps at 32 take 0.02 s; a probe says 64 takes 0.04 s: t0 = 0, a step costs in proportion
+    // to its batch, so (B + B_noise)/R is least at the smallest batch: no growth, whatever
+    // B_noise (512 here, where the one-size prior would have grown to 128).
+    const c = new AdaptiveController(base);
+    drive(c, 99, G, 4, () => 0.02);
+    c.observeStepTime(64, 0.04);
+    expect(drive(c, 201, G, 4, () => 0.02)).toEqual([]);
+    const line = c.stepTimeLine();
+    expect(line.kind).toBe('degenerate');
+    if (line.kind === 'degenerate') {
+      expect(line.fixedSeconds).toBeCloseTo(0, 12);
+      expect(line.secondsPerExample).toBeCloseTo(0.02 / 32, 12);
+    }
+    expect(c.targetBatch(512)).toBe(0);
+    expect(c.stepCount).toBe(300);
+  });
+
+  it('takes a probe at another batch into its line: B_noise when a larger batch is no slower', () => {
+    // 64 measured as fast as 32 (1/R <= 0): eq. 2.11's critical batch, B* = B_noise = 512.
+    const c = new AdaptiveController(base);
+    drive(c, 99, G, 4, () => 0.02);
+    c.observeStepTime(64, 0.02);
+    const changes = drive(c, 1, G, 4, () => 0.02);
+    expect(changes.map((g) => g.toBatch)).toEqual([512]);
+    expect(changes[0]?.reason).toMatch(
+      /B_noise \(eq\. 2\.11: a larger batch was measured no slower a step\)/,
+    );
+  });
+
   it('scales the learning rate by each rule', () => {
     // B_noise = 512, 32 -> 128 (factor 4).
     const lrAfter = (lrRule: AdaptiveLrRule) => {

@@ -73,6 +73,8 @@ describe.skipIf(!FASHION_MNIST_PRESENT)('fitAdaptive on Fashion-MNIST', () => {
       expect(grown.steps[c.step]?.lr).toBe(c.toLr);
       expect(grown.steps[c.step]?.batch).toBe(c.toBatch);
       expect(c.reason).toMatch(/^at step \d+ B_noise [\d.e+]+ gives a time-optimal batch/);
+      // The first decision rests on a measured step at 2B (the probe), never on the prior.
+      expect(c.reason).not.toMatch(/the prior/);
     }
     // Validation per epoch on the held-out quarter: 1536 training examples a epoch.
     const epochs = Math.floor((grown.steps.at(-1)?.examples ?? 0) / 1536);
