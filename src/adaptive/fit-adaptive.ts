@@ -6,10 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import {
-  ADAPTIVE_CONTROLLER_DEFAULTS,
-  type AdaptiveControllerOptions,
-} from '../analysis/adaptive-controller.js';
+import type { AdaptiveControllerOptions } from '../analysis/adaptive-controller.js';
 import type { OptimizerKind } from '../analysis/learning-rate.js';
 import { createOptimizer, type OptimizerOptions } from '../engines/tfjs/optimizers.js';
 import { BatchwiseError, errorMessage, requirePositive } from '../errors.js';
@@ -69,17 +66,17 @@ export function fitAdaptiveTrainable(
   requirePositive('learningRate', optimizerChoice.learningRate);
   const data = splitData(x, y, options);
   const n = data.x.shape[0] ?? 0;
-  const d = ADAPTIVE_CONTROLLER_DEFAULTS;
+  // Options left out take the controller's defaults (ADAPTIVE_CONTROLLER_DEFAULTS).
   const controller: AdaptiveControllerOptions = {
     initialBatchSize: resolved.initialBatchSize,
     learningRate: optimizerChoice.learningRate,
     lrRule: options.lrRule ?? defaultLrRule(optimizerChoice.kind),
     datasetSize: n,
     maxBatchSize: options.maxBatchSize,
-    emaDecay: options.emaDecay ?? d.emaDecay,
-    checkEverySteps: options.checkEverySteps ?? d.checkEverySteps,
-    minStepsBeforeGrow: options.minStepsBeforeGrow ?? d.minStepsBeforeGrow,
-    growFactor: options.growFactor ?? d.growFactor,
+    emaDecay: options.emaDecay,
+    checkEverySteps: options.checkEverySteps,
+    minStepsBeforeGrow: options.minStepsBeforeGrow,
+    growFactor: options.growFactor,
   };
   const optimizer = createOptimizer(
     optimizerChoice.kind,

@@ -190,6 +190,11 @@ export class AdaptiveController {
     return this.options.minStepsBeforeGrow;
   }
 
+  /** Steps between decisions. */
+  get checkEverySteps(): number {
+    return this.options.checkEverySteps;
+  }
+
   get changes(): readonly AdaptiveChange[] {
     return this.history;
   }

@@ -69,6 +69,7 @@ export async function runQueuedTrials(
 }
 
 class QueueFollower {
+  private readonly ids: ReadonlySet<string>;
   private readonly seen = new Set<string>();
   private readonly ends = new Map<string, TrialEnd>();
   private readonly log: (line: string) => void;
@@ -84,6 +85,7 @@ class QueueFollower {
     private readonly reader: Redis,
     private readonly queue: Queue,
   ) {
+    this.ids = new Set(specs.map((s) => s.id));
     this.log = options.log ?? (() => undefined);
     this.streamKey = eventStreamKey(options.sweep);
     for (const e of options.known ?? []) this.seen.add(eventKey(e, e.attempt ?? ''));
@@ -148,7 +150,7 @@ class QueueFollower {
     } catch {
       return;
     }
-    if (!this.specs.some((s) => s.id === event.id)) return;
+    if (!this.ids.has(event.id)) return;
     const key = eventKey(event, event.attempt ?? '');
     // Replayed, or late news from an attempt that no longer counts.
     if (this.seen.has(key) || this.ends.has(event.id)) return;

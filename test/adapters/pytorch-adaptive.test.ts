@@ -12,7 +12,7 @@
 //   adapters/python/README.md runs as written (python3: the torch interpreter, by a shim first on
 //   PATH; PYTHONPATH=adapters/python stands for the pip install the README describes).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON_ENV, requireTorchPython, skipTorch } from '../support/python.js';
+import { type CliResult, runProcess } from '../support/run-cli.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -346,9 +347,7 @@ function readmeSection(readme: string): string {
 }
 
 /** Runs `/bin/sh -c command` (or `python3 file`) from the repository root, python3 = torch's. */
-async function runAsWritten(
-  argv: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runAsWritten(argv: string[]): Promise<CliResult> {
   const { python } = requireTorchPython();
   const shims = path.join(dir, 'bin');
   await mkdir(shims, { recursive: true });
@@ -361,19 +360,7 @@ async function runAsWritten(
   };
   const [command, ...args] = argv;
   if (command === undefined) throw new Error('empty command');
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(command, args, { cwd: ROOT, env });
 }
 
 describe.skipIf(skipTorch())('the docs run as written', () => {

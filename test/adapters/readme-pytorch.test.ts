@@ -9,12 +9,13 @@
 // this checkout's bin/batchwise.js over dist/ (hence `npm run build` first), never the registry's.
 // With plans, the whole `find` is a few launches (2 here: the plan run and the noise run).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON_ENV, requireTorchPython, skipTorch } from '../support/python.js';
+import { runProcess } from '../support/run-cli.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -68,21 +69,7 @@ describe('README.md: the PyTorch command', () => {
         BATCHWISE_STORE: path.join(dir, 'runs.sqlite'),
       };
       const started = Date.now();
-      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-        (resolve, reject) => {
-          const child = spawn('/bin/sh', ['-c', command], { cwd: ROOT, env });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d: Buffer) => {
-            stdout += d.toString();
-          });
-          child.stderr.on('data', (d: Buffer) => {
-            stderr += d.toString();
-          });
-          child.once('error', reject);
-          child.once('close', (code) => resolve({ code, stdout, stderr }));
-        },
-      );
+      const result = await runProcess('/bin/sh', ['-c', command], { cwd: ROOT, env });
       const count = (await readFile(launches, 'utf8')).split('\n').filter(Boolean).length;
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       console.log(`the README's PyTorch find: ${seconds} s, ${count} launches of the command`);

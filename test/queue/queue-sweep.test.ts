@@ -15,10 +15,10 @@ import { trialJobOf } from '../../src/queue/trial-job.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { trialEventsOf } from '../../src/sweep/sweep-config.js';
 import { sweepReportSchema } from '../../src/sweep/sweep-report.js';
-import { trialSpecSchema } from '../../src/sweep/trial-spec.js';
 import { FAKE_TRAINER } from '../engines/command/fake-trainer-command.js';
 import { type RedisServer, skipRedis, startRedis } from '../support/redis-server.js';
 import { BIN } from '../support/run-cli.js';
+import { trialSpecFor } from '../support/trial-spec.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-queue-'));
@@ -323,21 +323,7 @@ describe.skipIf(skipRedis())('sweeps on workers through Redis', () => {
   it('a worker of another batchwise version refuses the job with a clear message', async () => {
     const server = await redis();
     const w = worker(server.url);
-    const spec = trialSpecSchema.parse({
-      version: 1,
-      id: 'b32-lr1-r0',
-      batchSize: 32,
-      learningRate: 0.1,
-      learningRateFactor: 1,
-      repeat: 0,
-      engine: { name: 'fake' },
-      workload: { model: 'mlp', data: 'synthetic', optimizer: 'sgd', learningRate: 0.1, seed: 1 },
-      target: { kind: 'loss', value: 0.5 },
-      smoothingSteps: 5,
-      evalEverySteps: 10,
-      maxExamples: 100_000,
-      maxSeconds: 60,
-    });
+    const spec = trialSpecFor('mlp', 'synthetic', { name: 'fake' });
     const queue = new Queue('batchwise-trials', {
       connection: { host: '127.0.0.1', port: server.port },
     });

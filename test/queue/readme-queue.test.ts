@@ -3,12 +3,13 @@
 // `/bin/sh -e -c` from the repository root, where `npx batchwise` is this checkout's bin. It
 // starts its own redis-server on port 6380, two workers and the coordinator, and stops Redis.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { skipRedis } from '../support/redis-server.js';
+import { runProcess } from '../support/run-cli.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -38,24 +39,10 @@ describe.skipIf(skipRedis())('README.md: the queue commands', () => {
       mkdtempSync(path.join(tmpdir(), 'batchwise-readme-queue-')),
       'r.sqlite',
     );
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve, reject) => {
-        const child = spawn('/bin/sh', ['-e', '-c', block], {
-          cwd: ROOT,
-          env: { ...process.env, BATCHWISE_STORE: store },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      },
-    );
+    const result = await runProcess('/bin/sh', ['-e', '-c', block], {
+      cwd: ROOT,
+      env: { ...process.env, BATCHWISE_STORE: store },
+    });
     expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/batchwise sweep — complete: 2 trial\(s\)/);

@@ -6,34 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { refusalOf, trialJobOf } from '../../src/queue/trial-job.js';
-import { trialSpecSchema } from '../../src/sweep/trial-spec.js';
 import { VERSION } from '../../src/version.js';
+import { trialSpecFor } from '../support/trial-spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-trial-job-'));
-
-function specWith(model: string, data: string, engine: object = { name: 'tfjs' }) {
-  return trialSpecSchema.parse({
-    version: 1,
-    id: 'b32-lr1-r0',
-    batchSize: 32,
-    learningRate: 0.1,
-    learningRateFactor: 1,
-    repeat: 0,
-    engine,
-    workload: { model, data, optimizer: 'sgd', learningRate: 0.1, seed: 1 },
-    target: { kind: 'loss', value: 0.5 },
-    smoothingSteps: 5,
-    evalEverySteps: 10,
-    maxExamples: 1000,
-    maxSeconds: 60,
-  });
-}
 
 describe('a queued trial', () => {
   it('names its files by absolute path and SHA-256; built-in names stay names', () => {
     const data = join(dir, 'data.csv');
     writeFileSync(data, 'x,label\n1,0\n2,1\n');
-    const job = trialJobOf(specWith('mlp', relative(process.cwd(), data)), 'sweep-1');
+    const job = trialJobOf(trialSpecFor('mlp', relative(process.cwd(), data)), 'sweep-1');
     expect(job.batchwise).toBe(VERSION);
     expect(job.files).toEqual([
       {
@@ -52,14 +34,14 @@ describe('a queued trial', () => {
     const model = join(dir, 'model.json');
     writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(8));
     writeFileSync(model, JSON.stringify({ weightsManifest: [{ paths: ['weights.bin'] }] }));
-    const job = trialJobOf(specWith(model, 'fashion-mnist'), 's');
+    const job = trialJobOf(trialSpecFor(model, 'fashion-mnist'), 's');
     expect(job.files.map((f) => f.path)).toEqual([model, join(dir, 'weights.bin')]);
   });
 
   it('is refused when a file differs or is missing on the worker, in one line', () => {
     const data = join(dir, 'changing.csv');
     writeFileSync(data, 'x,label\n1,0\n');
-    const job = trialJobOf(specWith('mlp', data), 's');
+    const job = trialJobOf(trialSpecFor('mlp', data), 's');
     writeFileSync(data, 'x,label\n1,1\n');
     expect(refusalOf(job, { allowCommand: false })).toMatch(
       /^input file .*changing\.csv differs from the coordinator's \(SHA-256 [0-9a-f]{12}… here, [0-9a-f]{12}… there\): the trial would train on other data$/,
@@ -71,12 +53,12 @@ describe('a queued trial', () => {
   });
 
   it('is refused by another version, and as a command unless commands are allowed', () => {
-    const job = trialJobOf(specWith('mlp', 'synthetic'), 's');
+    const job = trialJobOf(trialSpecFor('mlp', 'synthetic'), 's');
     expect(refusalOf({ ...job, batchwise: '9.9.9' }, { allowCommand: true })).toMatch(
       /queued by batchwise 9\.9\.9 .* run the same batchwise version on every machine/,
     );
     const command = trialJobOf(
-      specWith('mlp', 'synthetic', { name: 'command', cmd: 'python train.py --batch {batch}' }),
+      trialSpecFor('mlp', 'synthetic', { name: 'command', cmd: 'python train.py --batch {batch}' }),
       's',
     );
     expect(refusalOf(command, { allowCommand: false })).toMatch(/without --allow-command/);

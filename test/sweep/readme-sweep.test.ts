@@ -3,11 +3,11 @@
 // repository root, where `npx batchwise` is this checkout's bin (built by `npm run build`), with
 // a store of its own. The files it writes there (find.json, sweep.html) are removed afterwards.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runProcess } from '../support/run-cli.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WRITTEN = ['find.json', 'sweep.html'].map((f) => path.join(ROOT, f));
@@ -41,24 +41,10 @@ describe('README.md: the sweep commands', () => {
       mkdtempSync(path.join(tmpdir(), 'batchwise-readme-sweep-')),
       'runs.sqlite',
     );
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve, reject) => {
-        const child = spawn('/bin/sh', ['-e', '-c', block], {
-          cwd: ROOT,
-          env: { ...process.env, BATCHWISE_STORE: store },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      },
-    );
+    const result = await runProcess('/bin/sh', ['-e', '-c', block], {
+      cwd: ROOT,
+      env: { ...process.env, BATCHWISE_STORE: store },
+    });
     expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
