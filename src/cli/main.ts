@@ -64,7 +64,16 @@ function checkCommandName(program: Command, args: readonly string[]): void {
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
+/** Output piped into a reader that stopped (`batchwise serve --help | head`): end quietly. */
+function endOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  endOnClosedPipe(process.stdout);
   const program = buildProgram();
   try {
     checkCommandName(program, argv.slice(2));

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { batchwise, type CliResult } from '../support/run-cli.js';
+import { BIN, batchwise, type CliResult, runProcess } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchwise-messages-'));
 
@@ -141,6 +141,16 @@ describe('messages that mislead', () => {
     const r = await batchwise('--engine', 'fake', '--quiet', '--no-store');
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^batch \d+, learning rate /);
+    expect(r.code).toBe(0);
+  });
+
+  it('output piped into a reader that has gone ends quietly, no EPIPE stack', async () => {
+    // `true` exits without reading: every write of the help meets a closed pipe.
+    const r = await runProcess('/bin/sh', [
+      '-c',
+      `'${process.execPath}' '${BIN}' serve --help | true`,
+    ]);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
 });

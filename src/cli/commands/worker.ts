@@ -11,7 +11,7 @@ import {
   queueUrlOf,
 } from '../../queue/queue-settings.js';
 import { runQueueWorker } from '../../queue/queue-worker.js';
-import { redactQueueUrl } from '../../queue/redis-connection.js';
+import { parseQueueUrl, redactQueueUrl } from '../../queue/redis-connection.js';
 import { examplesText } from '../help-text.js';
 import { withInterrupt } from '../interrupt.js';
 import { parsePositiveInteger, parsePositiveNumber } from '../parse-options.js';
@@ -86,6 +86,7 @@ async function workerCommand(flags: WorkerFlags, io: Io): Promise<number> {
   const log = (line: string) => {
     if (!flags.quiet) io.stderr.write(`batchwise worker: ${line}\n`);
   };
+  parseQueueUrl(url); // a malformed URL is its own one line, before "connecting"
   log(`connecting to ${redactQueueUrl(url)}`);
   await withInterrupt(io, 'putting the running trials back in the queue', (signal) =>
     runQueueWorker({
