@@ -17,6 +17,8 @@ import { fitAdaptive } from '../../src/adaptive/fit-adaptive.js';
 import { compiledOptimizer } from '../../src/adaptive/layers-trainable.js';
 import { runLabel } from '../../src/find/run-label.js';
 import { chartToSvg } from '../../src/report/html/write-plots.js';
+import { RunSource } from '../../src/server/run-source.js';
+import { startServer } from '../../src/server/server.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { batchwise } from '../support/run-cli.js';
 import { FASHION_MNIST_PRESENT, fashionSlice, smallClassifier } from './fashion-slice.js';
@@ -111,6 +113,20 @@ describe.skipIf(!FASHION_MNIST_PRESENT)('fitAdaptive on Fashion-MNIST', () => {
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/^batchwise fitAdaptive — /);
     expect(show.stdout).toContain(`step ${grown.changes[0]?.step}: ${grown.changes[0]?.reason}`);
+    // The dashboard serves its page (the history parsed back, its charts and reasons).
+    const source = new RunSource(store);
+    const server = await startServer({ port: 0, pages: new Map(), dashboard: { source } });
+    try {
+      const response = await fetch(new URL(`/runs/${grown.runId}`, server.url));
+      expect(response.status).toBe(200);
+      const served = await response.text();
+      expect(served).toContain(`fitAdaptive run ${grown.runId}`);
+      for (const id of ['batch', 'lr', 'noise']) expect(served).toContain(`id="chart-${id}"`);
+      expect(served).toContain(grown.changes[0]?.reason.slice(0, 40) ?? '?');
+    } finally {
+      await server.close();
+      source.close();
+    }
     // Drawn: the page embeds the three charts; each renders to SVG with vega.
     const page = readFileSync(html, 'utf8');
     for (const id of ['batch', 'lr', 'noise']) expect(page).toContain(`id="chart-${id}"`);
